@@ -1,0 +1,164 @@
+/**
+ * Configuration, read from environment variables once at start-up (12-factor) and validated.
+ * A bad value stops start-up with a ConfigError that names the variable.
+ * Every variable is listed in CONFIG_VARS (which the README table mirrors).
+ */
+export interface Config {
+  host: string;
+  port: number;
+  redisUrl: string;
+  keyPrefix: string;
+  apiKeys: string[];
+  logLevel: 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly';
+  logFormat: 'auto' | 'json' | 'pretty';
+  bodyLimitBytes: number;
+  harLimitBytes: number;
+  poolMin: number;
+  poolMax: number;
+  contextsPerBrowser: number;
+  poolAcquireTimeoutMs: number;
+  poolMaxWaiting: number;
+  poolRetireAfterLeases: number;
+  poolMaxAgeMs: number;
+  browserExecutable: string | undefined;
+  /** Loopback targets (127.0.0.0/8, ::1) may be replayed against. */
+  allowLoopback: boolean;
+  /** Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) may be replayed against. */
+  allowPrivate: boolean;
+  /** 32-byte key (hex or base64) for AES-256-GCM encryption of stored secrets. */
+  secretKey: string | undefined;
+  recordingIdleTimeoutMs: number;
+  recordingMaxDurationMs: number;
+  recordingMaxConcurrent: number;
+  stepTimeoutMs: number;
+  runDeadlineMs: number;
+  maxResponseBytes: number;
+  workerConcurrency: number;
+  queueMaxWaiting: number;
+  workflowMaxConcurrency: number;
+  runHistoryLimit: number;
+  webhookSecret: string | undefined;
+  shutdownTimeoutMs: number;
+}
+
+export interface ConfigVar {
+  env: string;
+  key: keyof Config;
+  default: string;
+  doc: string;
+  parse: (raw: string) => unknown;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (raw: string) => {
+  if (!/^\d+$/.test(raw.trim())) throw new Error(`expected a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new Error(`expected a number from ${min} to ${max}, got ${n}`);
+  return n;
+};
+const bool = (raw: string) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw new Error(`expected true or false, got "${raw}"`);
+};
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string) => {
+    if (!values.includes(raw as T)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+    return raw;
+  };
+const str = (raw: string) => raw;
+const optional = (raw: string) => (raw === '' ? undefined : raw);
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** Parses "1mb", "50MB", "512kb", "1048576" into bytes. */
+export function parseBytes(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
+  if (!m) throw new Error(`expected a size like 1mb or 512kb, got "${raw}"`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+const redisUrl = (raw: string) => {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`expected a redis:// URL, got "${raw}"`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`expected a redis:// or rediss:// URL, got "${raw}"`);
+  return raw;
+};
+
+const secretKey = (raw: string) => {
+  if (raw === '') return undefined;
+  const buf = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (buf.length !== 32) throw new Error('expected 32 bytes as 64 hex characters or base64');
+  return raw;
+};
+
+export const CONFIG_VARS: ConfigVar[] = [
+  { env: 'HOST', key: 'host', default: '127.0.0.1', doc: 'Address the API listens on', parse: str },
+  { env: 'PORT', key: 'port', default: '3000', doc: 'Port the API listens on (0 = any free port)', parse: int(0, 65535) },
+  { env: 'REDIS_URL', key: 'redisUrl', default: 'redis://127.0.0.1:6379', doc: 'Redis for storage and the run queue', parse: redisUrl },
+  { env: 'KEY_PREFIX', key: 'keyPrefix', default: 'rf:', doc: 'Prefix of every Redis key and queue name', parse: str },
+  { env: 'API_KEYS', key: 'apiKeys', default: '', doc: 'Comma-separated API keys; when set, every /v1 call needs `Authorization: Bearer <key>`', parse: list },
+  { env: 'LOG_LEVEL', key: 'logLevel', default: 'info', doc: 'error, warn, info, http, verbose, debug', parse: oneOf('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly') },
+  { env: 'LOG_FORMAT', key: 'logFormat', default: 'auto', doc: 'json (one JSON object a line), pretty, or auto (pretty on a TTY)', parse: oneOf('auto', 'json', 'pretty') },
+  { env: 'BODY_LIMIT', key: 'bodyLimitBytes', default: '1mb', doc: 'Largest JSON request body (except HAR uploads)', parse: parseBytes },
+  { env: 'HAR_LIMIT', key: 'harLimitBytes', default: '50mb', doc: 'Largest HAR upload (after gunzip)', parse: parseBytes },
+  { env: 'POOL_MIN', key: 'poolMin', default: '0', doc: 'Browsers kept warm at all times', parse: int(0, 64) },
+  { env: 'POOL_MAX', key: 'poolMax', default: '2', doc: 'Most browsers launched at once', parse: int(1, 64) },
+  { env: 'POOL_CONTEXTS_PER_BROWSER', key: 'contextsPerBrowser', default: '4', doc: 'Concurrent leases (contexts) per browser', parse: int(1, 64) },
+  { env: 'POOL_ACQUIRE_TIMEOUT_MS', key: 'poolAcquireTimeoutMs', default: '30000', doc: 'Longest wait for a lease before `pool_timeout`', parse: int(100) },
+  { env: 'POOL_MAX_WAITING', key: 'poolMaxWaiting', default: '16', doc: 'Lease requests allowed to wait; past it `pool_exhausted` (503)', parse: int(0) },
+  { env: 'POOL_RETIRE_AFTER_LEASES', key: 'poolRetireAfterLeases', default: '100', doc: 'A browser is replaced after this many leases', parse: int(1) },
+  { env: 'POOL_MAX_AGE_MS', key: 'poolMaxAgeMs', default: '1800000', doc: 'A browser is replaced after this age', parse: int(1000) },
+  { env: 'BROWSER_EXECUTABLE', key: 'browserExecutable', default: '', doc: "Chromium to launch; default: Playwright's browser, then /usr/bin/chromium", parse: optional },
+  { env: 'ALLOW_LOOPBACK_TARGETS', key: 'allowLoopback', default: 'false', doc: 'Let replays contact 127.0.0.0/8 and ::1', parse: bool },
+  { env: 'ALLOW_PRIVATE_TARGETS', key: 'allowPrivate', default: 'false', doc: 'Let replays contact private ranges (10/8, 172.16/12, 192.168/16, fc00::/7). Link-local and metadata addresses are always refused', parse: bool },
+  { env: 'SECRET_KEY', key: 'secretKey', default: '', doc: 'AES-256-GCM key for stored secrets (64 hex chars). Unset: a key is generated once and kept in Redis (development only)', parse: secretKey },
+  { env: 'RECORDING_IDLE_TIMEOUT_MS', key: 'recordingIdleTimeoutMs', default: '300000', doc: 'A recording with no activity for this long is stopped and saved', parse: int(1000) },
+  { env: 'RECORDING_MAX_DURATION_MS', key: 'recordingMaxDurationMs', default: '1800000', doc: 'Longest recording', parse: int(1000) },
+  { env: 'RECORDING_MAX_CONCURRENT', key: 'recordingMaxConcurrent', default: '4', doc: 'Recordings open at once; past it `too_many_recordings` (429)', parse: int(1) },
+  { env: 'STEP_TIMEOUT_MS', key: 'stepTimeoutMs', default: '15000', doc: 'Timeout of one HTTP step', parse: int(100) },
+  { env: 'RUN_DEADLINE_MS', key: 'runDeadlineMs', default: '120000', doc: 'Deadline of a whole run, browser fallback included', parse: int(1000) },
+  { env: 'MAX_RESPONSE_BYTES', key: 'maxResponseBytes', default: '10mb', doc: 'Largest response body a step reads', parse: parseBytes },
+  { env: 'WORKER_CONCURRENCY', key: 'workerConcurrency', default: '8', doc: 'Runs one worker process executes at once', parse: int(1, 1000) },
+  { env: 'QUEUE_MAX_WAITING', key: 'queueMaxWaiting', default: '1000', doc: 'Queued runs allowed; past it 429 with Retry-After', parse: int(1) },
+  { env: 'WORKFLOW_MAX_CONCURRENCY', key: 'workflowMaxConcurrency', default: '16', doc: 'Runs of one workflow queued or running at once; past it 429', parse: int(1) },
+  { env: 'RUN_HISTORY_LIMIT', key: 'runHistoryLimit', default: '200', doc: 'Runs kept per workflow (older ones are deleted)', parse: int(1) },
+  { env: 'WEBHOOK_SECRET', key: 'webhookSecret', default: '', doc: 'HMAC-SHA256 key that signs webhook calls (X-Replayfarm-Signature)', parse: optional },
+  { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', default: '10000', doc: 'On SIGTERM, longest wait for in-flight requests and runs', parse: int(0) },
+];
+
+/** Reads and validates the configuration; `overrides` win over the environment (used by tests). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const v of CONFIG_VARS) {
+    const raw = env[v.env] ?? v.default;
+    try {
+      out[v.key] = v.parse(raw);
+    } catch (err) {
+      throw new ConfigError(v.env, (err as Error).message);
+    }
+  }
+  const cfg = { ...(out as unknown as Config), ...overrides };
+  if (cfg.poolMin > cfg.poolMax) throw new ConfigError('POOL_MIN', `must not exceed POOL_MAX (${cfg.poolMax})`);
+  return cfg;
+}

@@ -1,0 +1,13 @@
+export * from './config.js';
+export * from './errors.js';
+export * from './redact.js';
+export * from './context.js';
+export * from './logger.js';
+export * from './metrics.js';
+export * from './ids.js';
+export * from './redis.js';
+export * from './secret-box.js';
+export * from './store.js';
+export type * from './har.js';
+export * from './workflow.js';
+export type * from './run.js';

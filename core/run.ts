@@ -1,0 +1,67 @@
+/** The Run and Recording models (API contract v1, ../shared/DESIGN.md). */
+import type { Action } from './workflow.js';
+
+export type RunMode = 'auto' | 'http' | 'browser';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface RunStep {
+  id: string;
+  status: 'succeeded' | 'failed' | 'skipped' | 'reused';
+  ms: number;
+  attempts: number;
+  httpStatus?: number;
+}
+
+export interface RunOutput {
+  status: number;
+  contentType: string;
+  body: unknown;
+}
+
+export interface Run {
+  id: string;
+  workflowId: string;
+  status: RunStatus;
+  /** The mode the run ended in. */
+  mode: 'http' | 'browser' | 'hybrid';
+  requestedMode: RunMode;
+  session: string;
+  /** Inputs as given, secrets removed. */
+  inputs?: Record<string, unknown>;
+  output?: RunOutput;
+  steps: RunStep[];
+  fallback?: { reason: string; ms: number };
+  error?: { code: string; message: string };
+  durationMs?: number;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Worker that executed the run (host:pid). */
+  worker?: string;
+  /** Times the run was started (more than 1 after a worker died mid-run). */
+  attempts?: number;
+  webhook?: { url: string; status?: number; error?: string };
+}
+
+export type RecordingStatus = 'recording' | 'stopped' | 'failed';
+
+export interface Recording {
+  id: string;
+  name: string;
+  status: RecordingStatus;
+  source: 'har' | 'browser';
+  headed?: boolean;
+  startUrl?: string;
+  createdAt: string;
+  stoppedAt?: string;
+  stopReason?: 'user' | 'idle_timeout' | 'max_duration' | 'window_closed' | 'shutdown' | 'error';
+  /** HAR creator, e.g. `Firefox 111.0.1`. */
+  creator?: string;
+  entryCount: number;
+  /** The action log (typed secrets redacted). */
+  actions: Action[];
+  workflowId?: string;
+  /** What ingest normalised (exporter quirks) before validation. */
+  warnings?: string[];
+  error?: { code: string; message: string };
+}

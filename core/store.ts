@@ -1,0 +1,128 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { AppError } from './errors.js';
+import { SecretBox } from './secret-box.js';
+
+export interface RedisStoreOptions {
+  /** A connected ioredis client (core/redis.ts createRedis). */
+  redis: Redis;
+  /** Prepended to every key, e.g. `rf:` (tests use a prefix of their own). */
+  prefix: string;
+}
+
+export type RecordKind = 'recording' | 'workflow' | 'run';
+
+/**
+ * JSON records (recordings, workflows, runs) and compressed blobs (HARs) in Redis, under one
+ * key prefix. Records are listed newest first through sorted-set indexes.
+ * Keys: `<prefix><kind>:<id>`, `<prefix><kind>:index`, `<prefix>idx:<name>`, `<prefix>blob:<name>`.
+ */
+export class RedisStore {
+  readonly redis: Redis;
+  readonly prefix: string;
+
+  constructor(opts: RedisStoreOptions) {
+    if (!opts.redis) throw new Error('RedisStore: redis is required');
+    this.redis = opts.redis;
+    this.prefix = opts.prefix ?? '';
+  }
+
+  key(...parts: string[]): string {
+    return this.prefix + parts.join(':');
+  }
+
+  async ping(): Promise<void> {
+    await this.guard(() => this.redis.ping());
+  }
+
+  async get<T>(kind: RecordKind, id: string): Promise<T | undefined> {
+    const raw = await this.guard(() => this.redis.get(this.key(kind, id)));
+    return raw == null ? undefined : (JSON.parse(raw) as T);
+  }
+
+  /** Writes a record and adds it to the kind's index and to `indexes` (named sorted sets). */
+  async put<T>(kind: RecordKind, id: string, value: T, opts: { score?: number; indexes?: string[] } = {}): Promise<void> {
+    const score = opts.score ?? Date.now();
+    const multi = this.redis.multi().set(this.key(kind, id), JSON.stringify(value)).zadd(this.key(kind, 'index'), score, id);
+    for (const idx of opts.indexes ?? []) multi.zadd(this.key('idx', idx), score, id);
+    await this.guard(() => multi.exec());
+  }
+
+  /** Overwrites an existing record without touching indexes. */
+  async update<T>(kind: RecordKind, id: string, value: T): Promise<void> {
+    await this.guard(() => this.redis.set(this.key(kind, id), JSON.stringify(value)));
+  }
+
+  async delete(kind: RecordKind, id: string, indexes: string[] = []): Promise<boolean> {
+    const multi = this.redis.multi().del(this.key(kind, id)).zrem(this.key(kind, 'index'), id);
+    for (const idx of indexes) multi.zrem(this.key('idx', idx), id);
+    const res = await this.guard(() => multi.exec());
+    return Number(res?.[0]?.[1] ?? 0) > 0;
+  }
+
+  /** Newest first, from the kind's index or a named index. */
+  async list<T>(kind: RecordKind, opts: { index?: string; limit?: number; offset?: number } = {}): Promise<T[]> {
+    const idxKey = opts.index ? this.key('idx', opts.index) : this.key(kind, 'index');
+    const offset = opts.offset ?? 0;
+    const limit = opts.limit ?? 50;
+    const ids = await this.guard(() => this.redis.zrevrange(idxKey, offset, offset + limit - 1));
+    if (ids.length === 0) return [];
+    const raws = await this.guard(() => this.redis.mget(ids.map((id) => this.key(kind, id))));
+    return raws.filter((r): r is string => r != null).map((r) => JSON.parse(r) as T);
+  }
+
+  /** Keeps the newest `keep` ids of a named index; deletes the older records; returns their ids. */
+  async trimIndex(kind: RecordKind, index: string, keep: number): Promise<string[]> {
+    const idxKey = this.key('idx', index);
+    const old = await this.guard(() => this.redis.zrange(idxKey, 0, -(keep + 1)));
+    if (old.length === 0) return [];
+    const multi = this.redis.multi().zrem(idxKey, ...old).zrem(this.key(kind, 'index'), ...old);
+    multi.del(...old.map((id) => this.key(kind, id)));
+    await this.guard(() => multi.exec());
+    return old;
+  }
+
+  async putBlob(name: string, data: Buffer | string): Promise<void> {
+    await this.guard(() => this.redis.set(this.key('blob', name), gzipSync(data)));
+  }
+
+  async getBlob(name: string): Promise<Buffer | undefined> {
+    const raw = await this.guard(() => this.redis.getBuffer(this.key('blob', name)));
+    return raw == null ? undefined : gunzipSync(raw);
+  }
+
+  async deleteBlob(name: string): Promise<void> {
+    await this.guard(() => this.redis.del(this.key('blob', name)));
+  }
+
+  /**
+   * The SecretBox key: SECRET_KEY when configured; otherwise one generated once and kept in Redis
+   * (development only: whoever reads Redis can then open the secrets).
+   */
+  async secretBox(configured: string | undefined): Promise<SecretBox> {
+    if (configured) return SecretBox.fromString(configured);
+    const k = this.key('secret-key');
+    await this.guard(() => this.redis.set(k, randomBytes(32).toString('hex'), 'NX'));
+    const raw = await this.guard(() => this.redis.get(k));
+    return SecretBox.fromString(raw!);
+  }
+
+  /** Deletes every key under the prefix (tests clean up with this). */
+  async clear(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.prefix + '*', 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await this.redis.del(...keys);
+    } while (cursor !== '0');
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+    }
+  }
+}
