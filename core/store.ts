@@ -32,7 +32,19 @@ export class RedisStore {
     return this.prefix + parts.join(':');
   }
 
-  async ping(): Promise<void> {
+  /** Resolves when Redis answers; a client still (re)connecting gets up to `waitMs` to get there. */
+  async ping(waitMs = 1000): Promise<void> {
+    if (this.redis.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.redis.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        this.redis.once('ready', done);
+      });
+    }
     await this.guard(() => this.redis.ping());
   }
 

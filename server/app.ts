@@ -1,0 +1,38 @@
+import express, { type Express, type Router } from 'express';
+import type { Config, Logger, Registry } from '../core/index.js';
+import { requestContext } from './middleware/request-context.js';
+import { apiKeyAuth } from './middleware/auth.js';
+import { httpMetrics } from './middleware/http-metrics.js';
+import { accessLog } from './middleware/access-log.js';
+import { errorHandler, notFound } from './middleware/error-handler.js';
+
+export interface AppParts {
+  config: Config;
+  logger: Logger;
+  registry: Registry;
+  /** Unauthenticated routes: /healthz, /readyz, /metrics. */
+  open: Router[];
+  /** Routes under /v1, behind API-key auth when keys are configured. */
+  v1: Router[];
+}
+
+/** The Express app: middleware order matters (ids and metrics first, errors last). */
+export function buildApp(parts: AppParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'extended');
+  app.use(requestContext());
+  app.use(httpMetrics(parts.registry));
+  app.use(accessLog(parts.logger.child({ module: 'http' })));
+  for (const r of parts.open) app.use(r);
+  const v1 = express.Router();
+  v1.use(apiKeyAuth(parts.config.apiKeys));
+  // JSON bodies everywhere except HAR uploads, which routes read raw (gzip, bigger limit).
+  v1.use((req, res, next) => (req.path === '/hars' ? next() : express.json({ limit: parts.config.bodyLimitBytes, type: ['application/json', 'application/*+json'] })(req, res, next)));
+  for (const r of parts.v1) v1.use(r);
+  app.use('/v1', v1);
+  app.use(notFound());
+  app.use(errorHandler(parts.logger.child({ module: 'http' })));
+  return app;
+}
