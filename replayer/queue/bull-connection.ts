@@ -1,0 +1,65 @@
+import Bull from 'bull';
+import { Redis } from 'ioredis';
+
+/** Every run job lives in this one bull queue (under the configured key prefix). */
+export const QUEUE_NAME = 'runs';
+
+export interface BullConnectionOptions {
+  redisUrl: string;
+  /** Key prefix as configured (`rf:`); bull joins prefix and name with its own `:`. */
+  prefix: string;
+  settings?: Bull.AdvancedSettings;
+}
+
+/**
+ * A bull queue on Redis connections of its own. bull (v4) rejects ioredis >= 4 defaults on its
+ * blocking and subscriber connections (they must not retry per request nor run a ready check),
+ * and it does not close connections handed to it through createClient: we track and close them.
+ */
+export class BullConnection {
+  readonly queue: Bull.Queue;
+  private readonly clients: Redis[] = [];
+  private closing?: Promise<void>;
+
+  constructor(opts: BullConnectionOptions) {
+    this.queue = new Bull(QUEUE_NAME, {
+      prefix: bullPrefix(opts.prefix),
+      settings: opts.settings,
+      createClient: (type) => {
+        const blocking = type === 'bclient' || type === 'subscriber';
+        const client = new Redis(opts.redisUrl, {
+          maxRetriesPerRequest: blocking ? null : 2,
+          enableReadyCheck: !blocking,
+          connectTimeout: 2000,
+          retryStrategy: (times) => Math.min(200 * times, 2000),
+        });
+        // bull forwards connection errors as queue 'error' events; the owner logs those.
+        client.on('error', () => {});
+        this.clients.push(client);
+        return client;
+      },
+    });
+  }
+
+  /**
+   * Closes the queue; with `doNotWaitJobs` false, bull first waits for the jobs this process is
+   * running. Connections are dropped afterwards even if bull's close fails.
+   */
+  close(doNotWaitJobs = false): Promise<void> {
+    this.closing ??= this.queue
+      .close(doNotWaitJobs)
+      .catch(() => undefined)
+      .finally(() => this.disconnect());
+    return this.closing;
+  }
+
+  /** Drops every connection now (bounded shutdown: in-flight jobs are then recovered as stalled). */
+  disconnect(): void {
+    for (const c of this.clients) if (c.status !== 'end') c.disconnect();
+  }
+}
+
+/** `rf:` → `rf` so that bull keys read `rf:runs:…` and fall under the same prefix as the store. */
+export function bullPrefix(prefix: string): string {
+  return prefix.replace(/:+$/, '') || 'bull';
+}

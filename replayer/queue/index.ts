@@ -1,0 +1,3 @@
+export { RunQueue, type RunQueueOptions, type EnqueueRequest } from './run-queue.js';
+export { RunWorker, type RunWorkerOptions, type RunJobContext } from './run-worker.js';
+export { verifyWebhookSignature, signWebhookBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook.js';

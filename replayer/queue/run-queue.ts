@@ -1,0 +1,389 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type Bull from 'bull';
+import { AppError, gauge, newId, type Logger, type Registry, type RedisStore, type SecretBox } from '../../core/index.js';
+import type { Run, RunMode } from '../../core/index.js';
+import { BullConnection, bullPrefix, QUEUE_NAME } from './bull-connection.js';
+import { RunWaiters, isFinished } from './run-waiters.js';
+import { SAVE_IF_CURRENT, SLOT_TTL_MS, TAKE_SLOT } from './scripts.js';
+
+export interface RunQueueOptions {
+  /** Redis for bull's own connections, e.g. `redis://127.0.0.1:6379`. Required. */
+  redisUrl: string;
+  /** Key prefix of the bull queue (`rf:` → keys `rf:runs:…`); give each test its own. Required. */
+  prefix: string;
+  /** Where Run records live (kind 'run', index `runs:<workflowId>`). Required. */
+  store: RedisStore;
+  logger: Logger;
+  registry: Registry;
+  /** Runs allowed to wait (waiting + delayed retries); past it `queue_full` (429). Default 1000. */
+  maxWaiting?: number;
+  /** Runs of one workflow queued or running at once; past it `rate_limited` (429). Default 16. */
+  workflowMaxConcurrency?: number;
+  /** Runs of one workflow enqueued per minute (fixed one-minute windows); past it `rate_limited` (429). Default 0 = no limit. */
+  workflowMaxPerMinute?: number;
+  /** Runs kept per workflow; older records are deleted on enqueue. Default 200. */
+  historyLimit?: number;
+  /** Executions of a run that throws (a crash, not a 'failed' run) before it is given up. Default 3. */
+  attempts?: number;
+  /** First retry delay of a crashed run, doubled each attempt. Default 1000 ms. */
+  backoffMs?: number;
+  /** Finished jobs bull keeps (the Run records are kept separately). Default 1000 completed, 5000 failed. */
+  keepCompletedJobs?: number;
+  keepFailedJobs?: number;
+  /** Retry-After sent with `queue_full` / `rate_limited`. Default 5 s. */
+  retryAfterSeconds?: number;
+  /** How long an Idempotency-Key maps to its run. Default 24 h. */
+  idempotencyTtlSeconds?: number;
+  /** Seals secret inputs in the job data at rest (AES-256-GCM). Unset: they are kept in clear in the job. */
+  secretBox?: SecretBox;
+  /** Time source (tests). Default Date.now. */
+  clock?: () => number;
+}
+
+export interface EnqueueRequest {
+  workflowId: string;
+  /** All inputs, secrets included (the executor gets them all). */
+  inputs?: Record<string, unknown>;
+  /** Names of secret inputs: kept out of the Run record, sealed in the job. */
+  secretInputs?: string[];
+  mode?: RunMode;
+  session?: string;
+  idempotencyKey?: string;
+  webhookUrl?: string;
+}
+
+/** What a bull job carries; everything else is read from the Run record. */
+export interface RunJobData {
+  runId: string;
+  workflowId: string;
+  /** Secret inputs: a SecretBox-sealed JSON object, or the object itself when no box is configured. */
+  secrets?: string | Record<string, unknown>;
+}
+
+type Resolved = Required<Omit<RunQueueOptions, 'secretBox'>> & { secretBox?: SecretBox };
+
+/** Queues with a started instance, per registry: the gauges' collect() reads the newest. */
+const liveQueues = new WeakMap<Registry, Set<RunQueue>>();
+
+/**
+ * The producer side of runs: creates Run records and bull jobs, enforces the queue bound and the
+ * per-workflow concurrency, and lets callers wait for a run to finish (a Redis pub/sub channel
+ * that RunWorker publishes to). Any number of RunQueue and RunWorker instances, in any number of
+ * processes, may share one Redis and prefix.
+ */
+export class RunQueue {
+  readonly opts: Resolved;
+  private readonly log: Logger;
+  private bull?: BullConnection;
+  private sub?: Redis;
+  private readonly waiters = new RunWaiters((id) => this.get(id));
+  private closed = false;
+
+  constructor(opts: RunQueueOptions) {
+    if (!opts || typeof opts.redisUrl !== 'string' || !opts.redisUrl) throw new TypeError('RunQueue: redisUrl is required');
+    if (typeof opts.prefix !== 'string') throw new TypeError('RunQueue: prefix is required');
+    if (!opts.store || !opts.logger || !opts.registry) throw new TypeError('RunQueue: store, logger and registry are required');
+    this.opts = {
+      maxWaiting: 1000,
+      workflowMaxConcurrency: 16,
+      workflowMaxPerMinute: 0,
+      historyLimit: 200,
+      attempts: 3,
+      backoffMs: 1000,
+      keepCompletedJobs: 1000,
+      keepFailedJobs: 5000,
+      retryAfterSeconds: 5,
+      idempotencyTtlSeconds: 86400,
+      clock: Date.now,
+      ...stripUndefined(opts),
+    } as Resolved;
+    for (const k of ['maxWaiting', 'workflowMaxConcurrency', 'historyLimit', 'attempts', 'retryAfterSeconds', 'idempotencyTtlSeconds'] as const) {
+      const v = this.opts[k];
+      if (!Number.isInteger(v) || v < 1) throw new TypeError(`RunQueue: ${k} must be a whole number >= 1, got ${v}`);
+    }
+    for (const k of ['backoffMs', 'keepCompletedJobs', 'keepFailedJobs', 'workflowMaxPerMinute'] as const) {
+      const v = this.opts[k];
+      if (!Number.isInteger(v) || v < 0) throw new TypeError(`RunQueue: ${k} must be a whole number >= 0, got ${v}`);
+    }
+    this.log = opts.logger.child({ module: 'run-queue' });
+  }
+
+  get store(): RedisStore {
+    return this.opts.store;
+  }
+
+  /** The pub/sub channel on which a finished run's id is published. */
+  get doneChannel(): string {
+    return this.store.key('runs-done');
+  }
+
+  async start(): Promise<void> {
+    if (this.bull) return;
+    this.closed = false;
+    this.bull = new BullConnection({ redisUrl: this.opts.redisUrl, prefix: this.opts.prefix });
+    this.bull.queue.on('error', (err) => this.log.warn('queue connection error', { error: err.message }));
+    this.sub = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: false, lazyConnect: true });
+    this.sub.on('error', (err) => this.log.warn('subscriber connection error', { error: err.message }));
+    this.sub.on('message', (_channel: string, runId: string) => this.waiters.wake(runId));
+    await this.sub.connect();
+    await this.sub.subscribe(this.doneChannel);
+    await this.bull.queue.isReady();
+    this.registerMetrics();
+  }
+
+  async enqueue(req: EnqueueRequest): Promise<{ run: Run; existing: boolean }> {
+    const queue = this.requireStarted();
+    if (!req || typeof req.workflowId !== 'string' || !req.workflowId) throw new AppError('invalid_request', 'workflowId is required');
+    if (req.webhookUrl !== undefined && !isHttpUrl(req.webhookUrl)) {
+      throw new AppError('invalid_request', 'webhookUrl must be an http(s) URL', [{ path: 'webhookUrl', message: 'not an http(s) URL' }]);
+    }
+    const idemKey = req.idempotencyKey ? this.store.key('idem', req.workflowId, sha256(req.idempotencyKey)) : undefined;
+    if (idemKey) {
+      const prior = await this.priorRun(idemKey);
+      if (prior.run) return { run: prior.run, existing: true };
+      // A key whose run is gone (trimmed from the history) no longer holds anything.
+      if (prior.id) await this.guard(() => this.store.redis.del(idemKey));
+    }
+
+    const now = this.opts.clock();
+    const secretNames = new Set(req.secretInputs ?? []);
+    const publicInputs: Record<string, unknown> = {};
+    const secrets: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(req.inputs ?? {})) (secretNames.has(k) ? secrets : publicInputs)[k] = v;
+    const requestedMode = req.mode ?? 'auto';
+    const run: Run = {
+      id: newId('run'),
+      workflowId: req.workflowId,
+      status: 'queued',
+      mode: requestedMode === 'browser' ? 'browser' : 'http',
+      requestedMode,
+      session: req.session ?? 'default',
+      ...(req.inputs ? { inputs: publicInputs } : {}),
+      steps: [],
+      createdAt: new Date(now).toISOString(),
+      attempts: 0,
+      ...(req.webhookUrl ? { webhook: { url: req.webhookUrl } } : {}),
+    };
+
+    const keys = [
+      this.slotKey(req.workflowId),
+      this.bullKey('wait'),
+      this.bullKey('paused'),
+      this.bullKey('delayed'),
+      this.store.key('idx', this.indexName(req.workflowId)),
+      this.store.key('rate', req.workflowId, String(Math.floor(now / 60_000))),
+    ];
+    const args = [now, now - SLOT_TTL_MS, this.opts.workflowMaxConcurrency, run.id, SLOT_TTL_MS, this.opts.maxWaiting, this.opts.workflowMaxPerMinute];
+    const [took, history] = (await this.guard(() => this.store.redis.eval(TAKE_SLOT, keys.length, ...keys, ...args))) as [number, number];
+    if (took === 0) {
+      throw new AppError('queue_full', `The run queue is full (${this.opts.maxWaiting} waiting)`, undefined, this.opts.retryAfterSeconds);
+    }
+    if (took === -2) {
+      const nextWindow = Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));
+      throw new AppError('rate_limited', `Workflow ${req.workflowId} reached ${this.opts.workflowMaxPerMinute} runs this minute`, undefined, nextWindow);
+    }
+    if (took !== 1) {
+      throw new AppError(
+        'rate_limited',
+        `Workflow ${req.workflowId} already has ${this.opts.workflowMaxConcurrency} runs queued or running`,
+        undefined,
+        this.opts.retryAfterSeconds,
+      );
+    }
+
+    if (idemKey) {
+      const set = await this.guard(() => this.store.redis.set(idemKey, run.id, 'EX', this.opts.idempotencyTtlSeconds, 'NX'));
+      if (set !== 'OK') {
+        // Lost a race with a concurrent call carrying the same key: answer with the winner's run.
+        await this.releaseSlot(req.workflowId, run.id);
+        const prior = await this.priorRun(idemKey);
+        if (prior.run) return { run: prior.run, existing: true };
+        throw new AppError('conflict', 'A run with this Idempotency-Key is being created; retry shortly', undefined, 1);
+      }
+    }
+
+    try {
+      await this.store.put('run', run.id, run, { score: now, indexes: [this.indexName(req.workflowId)] });
+      const data: RunJobData = { runId: run.id, workflowId: run.workflowId };
+      if (secretNames.size > 0) data.secrets = this.opts.secretBox ? this.opts.secretBox.seal(JSON.stringify(secrets)) : secrets;
+      await queue.add(data, {
+        jobId: run.id,
+        attempts: this.opts.attempts,
+        backoff: { type: 'exponential', delay: this.opts.backoffMs },
+        removeOnComplete: this.opts.keepCompletedJobs,
+        removeOnFail: this.opts.keepFailedJobs,
+      });
+    } catch (err) {
+      await Promise.allSettled([
+        this.releaseSlot(req.workflowId, run.id),
+        this.store.delete('run', run.id, [this.indexName(req.workflowId)]),
+        idemKey ? this.store.redis.del(idemKey) : Promise.resolve(),
+      ]);
+      if (err instanceof AppError) throw err;
+      throw new AppError('redis_unavailable', 'Could not queue the run', undefined, 5, { cause: err });
+    }
+
+    // history counted the index before this run was added
+    if (history + 1 > this.opts.historyLimit) {
+      await this.store.trimIndex('run', this.indexName(req.workflowId), this.opts.historyLimit).catch((err: Error) => {
+        this.log.warn('history trim failed', { workflowId: req.workflowId, error: err.message });
+      });
+    }
+    this.log.debug('run queued', { runId: run.id, workflowId: run.workflowId });
+    return { run, existing: false };
+  }
+
+  /**
+   * The run once it has finished, or its record as it is when `waitMs` passes. Listens on the
+   * done channel (no polling); a message lost to a reconnect only costs the rest of the wait.
+   */
+  async waitFor(runId: string, waitMs: number): Promise<Run> {
+    this.requireStarted();
+    return this.waiters.wait(runId, waitMs);
+  }
+
+  get(runId: string): Promise<Run | undefined> {
+    return this.store.get<Run>('run', runId);
+  }
+
+  /** A workflow's runs, newest first (default 50). */
+  list(workflowId: string, opts: { limit?: number; offset?: number } = {}): Promise<Run[]> {
+    return this.store.list<Run>('run', { index: this.indexName(workflowId), limit: opts.limit, offset: opts.offset });
+  }
+
+  async counts(): Promise<{ waiting: number; active: number; delayed: number; failed: number }> {
+    const c = await this.guard(() => this.requireStarted().getJobCounts());
+    return { waiting: c.waiting, active: c.active, delayed: c.delayed, failed: c.failed };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    liveQueues.get(this.opts.registry)?.delete(this);
+    this.waiters.settleAll();
+    const bull = this.bull;
+    const sub = this.sub;
+    this.bull = undefined;
+    this.sub = undefined;
+    await Promise.allSettled([bull?.close(true), sub?.quit().catch(() => sub.disconnect())]);
+  }
+
+  // ---- used by RunWorker ----
+
+  /** Frees the workflow's concurrency slot and tells waiters (in every process) that the run is done. */
+  async markDone(run: Pick<Run, 'id' | 'workflowId'>): Promise<void> {
+    await this.store.redis.multi().zrem(this.slotKey(run.workflowId), run.id).publish(this.doneChannel, run.id).exec();
+  }
+
+  /**
+   * Stores `run` if its record is still at attempt `run.attempts` and not finished; false otherwise.
+   * A finished run is stored, its slot freed and its completion published in one step.
+   */
+  async saveIfCurrent(run: Run): Promise<boolean> {
+    const key = this.store.key('run', run.id);
+    const json = JSON.stringify(run);
+    const res = await this.guard(() =>
+      isFinished(run)
+        ? this.store.redis.eval(SAVE_IF_CURRENT, 2, key, this.slotKey(run.workflowId), run.attempts ?? 0, json, run.id, this.doneChannel)
+        : this.store.redis.eval(SAVE_IF_CURRENT, 1, key, run.attempts ?? 0, json),
+    );
+    return Number(res) === 1;
+  }
+
+  async releaseSlot(workflowId: string, runId: string): Promise<void> {
+    await this.store.redis.zrem(this.slotKey(workflowId), runId);
+  }
+
+  /** Opens secret inputs from job data. */
+  openSecrets(data: RunJobData): Record<string, unknown> {
+    if (!data.secrets) return {};
+    if (typeof data.secrets !== 'string') return data.secrets;
+    if (!this.opts.secretBox) throw new AppError('internal', 'Secret inputs are sealed but no secretBox is configured');
+    return JSON.parse(this.opts.secretBox.open(data.secrets)) as Record<string, unknown>;
+  }
+
+  indexName(workflowId: string): string {
+    return `runs:${workflowId}`;
+  }
+
+  // ---- internals ----
+
+  private bullKey(type: string): string {
+    return `${bullPrefix(this.opts.prefix)}:${QUEUE_NAME}:${type}`;
+  }
+
+  private slotKey(workflowId: string): string {
+    return this.store.key('inflight', workflowId);
+  }
+
+  /**
+   * The run an Idempotency-Key maps to. A key set a moment ago by a concurrent call may not have
+   * its run stored yet: a key without a run is read again for up to a second before it counts as stale.
+   */
+  private async priorRun(idemKey: string): Promise<{ id?: string; run?: Run }> {
+    let id: string | null = null;
+    for (let i = 0; i < 20; i++) {
+      id = await this.guard(() => this.store.redis.get(idemKey));
+      if (!id) return {};
+      const run = await this.get(id);
+      if (run) return { id, run };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { id: id ?? undefined };
+  }
+
+  private requireStarted(): Bull.Queue {
+    if (!this.bull) throw new AppError('not_ready', 'The run queue is not started');
+    return this.bull.queue;
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+    }
+  }
+
+  private registerMetrics(): void {
+    const registry = this.opts.registry;
+    let live = liveQueues.get(registry);
+    if (!live) liveQueues.set(registry, (live = new Set()));
+    live.add(this);
+    gauge(registry, {
+      name: 'replayfarm_queue_jobs',
+      help: 'Run jobs in the queue by state (waiting, active, delayed, failed)',
+      labelNames: ['state'] as const,
+      async collect() {
+        const q = [...(liveQueues.get(registry) ?? [])].at(-1);
+        if (!q) return;
+        try {
+          const c = await q.counts();
+          for (const [state, n] of Object.entries(c)) this.set({ state }, n);
+        } catch {
+          // Redis away: keep the last values rather than failing the whole scrape.
+        }
+      },
+    });
+  }
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+function isHttpUrl(s: unknown): boolean {
+  if (typeof s !== 'string') return false;
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
