@@ -1,0 +1,90 @@
+import { isSecretHeader, isSecretName } from '../../core/index.js';
+import type { Resolution, Slot } from './request-model.js';
+import type { SourceIndex } from './source-index.js';
+import { decodeBase64Text, generatorFor, isTrivial, lastKey, looksDynamic, snakeCase } from './values.js';
+
+/** A value the person typed while recording, from the action log. */
+export interface Typed {
+  input: string;
+  value: string;
+  secret: boolean;
+  /** Where it was typed (a selector), to tell short values apart. */
+  selector?: string;
+}
+
+/** A short typed value ("2", "en") only counts where the field's name matches the parameter's. */
+function typedFits(t: Typed, s: Slot): boolean {
+  if (t.value.length >= 4) return true;
+  const key = lastKey(s.key).toLowerCase();
+  return snakeCase(key) === snakeCase(t.input) || (!!t.selector && t.selector.toLowerCase().includes(key));
+}
+
+/** Request headers whose values belong to the browser, not to the workflow. */
+const BROWSER_HEADERS = /^(accept|accept-language|user-agent|content-type|origin|referer|cache-control|pragma|dnt|sec-.*|x-requested-with|upgrade-insecure-requests|purpose|save-data|viewport-width|dpr|device-memory|downlink|ect|rtt)$/i;
+const AUTH_PREFIX = /^(Bearer|Token|JWT|Basic|Digest|OAuth|MAC)\s+(.+)$/i;
+
+/** Whether the place itself says "secret": an auth or CSRF header, a password or token field. */
+export function isSecretSlot(s: Slot): boolean {
+  if (s.where === 'path') return false;
+  if (s.where === 'header') return isSecretHeader(s.key) || isSecretName(s.key);
+  return isSecretName(lastKey(s.key));
+}
+
+/** Tries the value as it is, then decoded forms of it (auth prefix, quotes, URL, base64). */
+function trace(value: string, before: number, index: SourceIndex): Resolution | undefined {
+  const direct = index.find(value, before);
+  if (direct) return { kind: 'extract', ref: direct, value };
+  const pre = AUTH_PREFIX.exec(value);
+  if (pre) {
+    const ref = index.find(pre[2]!, before);
+    if (ref) return { kind: 'extract', ref, value: pre[2]!, prefix: `${pre[1]} ` };
+    const dec = decodeBase64Text(pre[2]!);
+    const r2 = dec ? index.find(dec, before) : undefined;
+    if (r2) return { kind: 'extract', ref: r2, value: dec!, prefix: `${pre[1]} `, transform: { encoding: 'base64' } };
+  }
+  const unq = /^"(.{4,})"$/.exec(value);
+  if (unq) {
+    const ref = index.find(unq[1]!, before);
+    if (ref) return { kind: 'extract', ref, value: unq[1]!, transform: { prefix: '"', suffix: '"' } };
+  }
+  if (/%[0-9a-f]{2}/i.test(value)) {
+    try {
+      const decoded = decodeURIComponent(value);
+      const ref = index.find(decoded, before);
+      if (ref) return { kind: 'extract', ref, value: decoded, transform: { encoding: 'url' } };
+    } catch {
+      /* not URL-encoded after all */
+    }
+  }
+  const dec = decodeBase64Text(value);
+  if (dec) {
+    const ref = index.find(dec, before);
+    if (ref) return { kind: 'extract', ref, value: dec, transform: { encoding: 'base64' } };
+  }
+  return undefined;
+}
+
+/**
+ * Explains one value of the request of chain `pos`, in order of trust: typed by the person,
+ * taken from the nearest earlier response, made up by the client, and otherwise an input (query
+ * and bodies), a secret input (auth and tokens) or a literal (other headers and path segments).
+ */
+export function resolveSlot(s: Slot, pos: number, atMs: number, typed: Typed[], index: SourceIndex): Resolution {
+  const v = s.value;
+  if (v === '') return { kind: 'literal' };
+  for (const t of typed) if (t.value === v && typedFits(t, s)) return { kind: 'typed', input: t.input, whole: true };
+  if (s.where !== 'path' && (s.jsonType ?? 'string') === 'string') {
+    for (const t of typed) if (t.value.length >= 4 && v.includes(t.value)) return { kind: 'typed', input: t.input, whole: false };
+  }
+  const secret = isSecretSlot(s);
+  const freeKind: Resolution = secret && s.where !== 'path' ? { kind: 'secret' } : s.where === 'header' || s.where === 'path' ? { kind: 'literal' } : { kind: 'free' };
+  if (s.where === 'header' && BROWSER_HEADERS.test(s.key)) return { kind: 'literal' };
+  if (s.where === 'path' ? !looksDynamic(v) : isTrivial(v)) return freeKind;
+  const traced = trace(v, pos, index);
+  if (traced) return traced;
+  if (!secret) {
+    const gen = generatorFor(v, s.key, atMs);
+    if (gen) return { kind: 'generated', source: { kind: 'generated', ...gen } };
+  }
+  return freeKind;
+}

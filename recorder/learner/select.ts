@@ -1,0 +1,116 @@
+import { AppError } from '../../core/index.js';
+import { closure, STATE_CHANGING, type Analysis } from './analysis.js';
+import type { Chain } from './chains.js';
+import { fingerprint } from './noise.js';
+import type { Typed } from './resolve.js';
+
+export interface Selection {
+  target: number;
+  /** Chain positions kept as steps, ascending. */
+  kept: number[];
+  bootstrap: Set<number>;
+  login?: number;
+  sessionCookies: string[];
+  notes: string[];
+}
+
+export interface TargetSpec {
+  method?: string;
+  urlIncludes?: string;
+}
+
+const SESSION_COOKIE = /sess|sid|auth|token|jwt|login|remember|identity|csrf|xsrf|^_?user/i;
+const PASSWORD_FIELD = /(^|[._\[-])(pass(word|wd|phrase)?|pwd)$/i;
+const TOKEN_HEADER = /^(authorization|x-auth-token|x-access-token|x-api-key|api-key|x-amz-security-token)$/i;
+
+function returnsData(c: Chain): boolean {
+  return STATE_CHANGING.has(c.head.method) || c.final.mime.includes('json') || c.head.resourceType === 'xhr' || c.head.resourceType === 'fetch';
+}
+
+function isDocument(c: Chain): boolean {
+  return c.head.resourceType === 'document' || c.final.mime.includes('html');
+}
+
+function lastWhere(a: Analysis, pred: (c: Chain) => boolean): number | undefined {
+  for (let i = a.chains.length - 1; i >= 0; i--) if (pred(a.chains[i]!)) return i;
+  return undefined;
+}
+
+function pickTarget(a: Analysis, spec: TargetSpec | undefined): number {
+  const usable = (c: Chain): boolean => !!c.head.url && c.final.status > 0;
+  if (spec && (spec.method || spec.urlIncludes)) {
+    const m = spec.method?.toUpperCase();
+    const t = lastWhere(a, (c) => usable(c) && (!m || c.head.method === m) && (!spec.urlIncludes || c.head.rawUrl.includes(spec.urlIncludes)));
+    if (t === undefined) throw new AppError('learn_failed', 'No recorded request matches the target', [{ message: `${spec.method ?? '*'} ${spec.urlIncludes ?? ''}`.trim() }]);
+    return t;
+  }
+  // A GET that fetches again what an earlier one already got (a poll that ran fewer than three
+  // times, a refresh) is never the default target.
+  const seen = new Set<string>();
+  const repeat = new Set<number>();
+  for (const c of a.chains) {
+    if (a.hard[c.pos] || c.head.method !== 'GET') continue;
+    const key = `${c.head.rawUrl} ${fingerprint(c.final)}`;
+    if (seen.has(key)) repeat.add(c.pos);
+    seen.add(key);
+  }
+  const clean = (c: Chain): boolean => !a.hard[c.pos] && !a.soft[c.pos] && !repeat.has(c.pos);
+  const t =
+    lastWhere(a, (c) => clean(c) && returnsData(c) && c.final.status < 400) ??
+    lastWhere(a, (c) => clean(c) && returnsData(c)) ??
+    lastWhere(a, (c) => clean(c) && isDocument(c)) ??
+    lastWhere(a, (c) => !a.hard[c.pos] && usable(c));
+  if (t === undefined) throw new AppError('learn_failed', 'The HAR holds no request that completed');
+  return t;
+}
+
+/**
+ * Chooses what stays: the target, the chains that carry what the person typed, the session
+ * bootstrap (login and whatever set the session cookie or token), and everything those need.
+ */
+export function select(a: Analysis, typed: Typed[], spec: TargetSpec | undefined): Selection {
+  const notes: string[] = [];
+  const target = pickTarget(a, spec);
+  const secretInputs = new Set(typed.filter((t) => t.secret).map((t) => t.input));
+  const candidates = (p: number): boolean => !a.hard[p] && p <= target;
+
+  const typedChains: number[] = [];
+  let login: number | undefined;
+  for (let p = 0; p <= target; p++) {
+    if (!candidates(p)) continue;
+    const slots = a.slots[p]!;
+    if (slots.some((s) => s.res.kind === 'typed')) typedChains.push(p);
+    const carriesPassword = slots.some((s) => (s.res.kind === 'typed' && secretInputs.has(s.res.input)) || (s.where !== 'header' && s.where !== 'path' && s.where !== 'query' && PASSWORD_FIELD.test(s.key) && s.value !== ''));
+    if (carriesPassword && STATE_CHANGING.has(a.chains[p]!.head.method)) login = p;
+  }
+
+  // Cookies sent after they were set: the login's, and session-named ones.
+  const sentLater = new Map<string, number>();
+  for (let p = target; p >= 0; p--) if (!a.hard[p]) for (const ck of a.chains[p]!.head.reqCookies) sentLater.set(ck.name, Math.max(sentLater.get(ck.name) ?? -1, p));
+  const sessionCookies: string[] = [];
+  const seeds = new Set<number>();
+  const limit = login ?? target;
+  for (let p = 0; p <= limit; p++) {
+    if (!candidates(p)) continue;
+    const c = a.chains[p]!;
+    for (const ex of [c.head, ...c.hops]) {
+      for (const ck of ex.setCookies) {
+        if (sessionCookies.includes(ck.name) || (sentLater.get(ck.name) ?? -1) <= p) continue;
+        if (p === login || SESSION_COOKIE.test(ck.name)) {
+          sessionCookies.push(ck.name);
+          seeds.add(p);
+        }
+      }
+    }
+  }
+  if (login !== undefined) seeds.add(login);
+  // Sources of auth tokens (a login API answering with a bearer token).
+  for (let p = 0; p <= target; p++) {
+    if (!candidates(p)) continue;
+    for (const s of a.slots[p]!) if (s.where === 'header' && TOKEN_HEADER.test(s.key) && s.res.kind === 'extract') seeds.add(s.res.ref.chain);
+  }
+  const bootstrap = closure(seeds, a.deps);
+  bootstrap.delete(target);
+  const keep = closure([target, ...typedChains, ...bootstrap], a.deps);
+  return { target, kept: [...keep].sort((x, y) => x - y), bootstrap, login, sessionCookies, notes };
+}
