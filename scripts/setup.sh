@@ -33,6 +33,12 @@ if [ -z "${DISPLAY:-}" ] && ! command -v Xvfb >/dev/null 2>&1; then
   else fail "Xvfb is missing and there is no DISPLAY: run 'sudo apt-get install -y xvfb' for headed recording."; fi
 fi
 
+# xdotool types into real browser windows in the headed-recording tests (as a person would)
+if [ "${1:-}" = "--test" ] && ! command -v xdotool >/dev/null 2>&1; then
+  if can_apt; then say "installing xdotool (headed recording tests)"; apt_install xdotool;
+  else fail "xdotool is missing (the headed-recording tests type with it): run 'sudo apt-get install -y xdotool'."; fi
+fi
+
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
 if [ "$redis_url" = "redis://127.0.0.1:6379" ] || [ "$redis_url" = "redis://localhost:6379" ]; then
   redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && IFS= read -r -t 2 line <&3 && [[ $line == +PONG* ]]) 2>/dev/null; }
