@@ -1,0 +1,5 @@
+export { RecordingManager, type RecordingManagerOptions, type StartRecordingOptions, type RecordingResult } from './recording-manager.js';
+export { ingestHar, type IngestHarOptions, type IngestedHar } from './har-ingest.js';
+export { redactHar, redactActions, type RedactHarOptions } from './redact-har.js';
+export { parseActions } from './parse-actions.js';
+export { learn, type LearnOptions } from './learner/index.js';
