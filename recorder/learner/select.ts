@@ -55,7 +55,15 @@ function pickTarget(a: Analysis, spec: TargetSpec | undefined): number {
     seen.add(key);
   }
   const clean = (c: Chain): boolean => !a.hard[c.pos] && !a.soft[c.pos] && !repeat.has(c.pos);
+  // What the person did leaves traces: a request that changes state, or carries a value from an
+  // earlier response or from what was typed. A constant GET after it (a timer poll that ran only
+  // once, a notification check) is background traffic, not the workflow's result.
+  // The login itself is not such a result: a constant GET after it (a profile) is.
+  const purposeful = (c: Chain): boolean =>
+    !a.slots[c.pos]!.some((s) => PASSWORD_FIELD.test(s.key)) &&
+    (STATE_CHANGING.has(c.head.method) || a.slots[c.pos]!.some((s) => s.res.kind === 'extract' || s.res.kind === 'typed'));
   const t =
+    lastWhere(a, (c) => clean(c) && returnsData(c) && c.final.status < 400 && purposeful(c)) ??
     lastWhere(a, (c) => clean(c) && returnsData(c) && c.final.status < 400) ??
     lastWhere(a, (c) => clean(c) && returnsData(c)) ??
     lastWhere(a, (c) => clean(c) && isDocument(c)) ??

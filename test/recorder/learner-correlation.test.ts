@@ -33,6 +33,16 @@ describe('learner: correlation sources', () => {
     expect(v.description).to.equal('path segment 2 of s2 ← JSON $.data.items[0].id in the response of s1 (GET /api/orders)');
   });
 
+  it('does not take a constant background GET after the result (a one-off poll) as the target', () => {
+    const wf = learnOf([
+      { url: `${ORIGIN}/api/orders`, ...json({ data: { items: [{ id: 'ord_77812', total: 12 }] } }) },
+      { url: `${ORIGIN}/api/orders/ord_77812`, ...json({ id: 'ord_77812', lines: [] }) },
+      { url: `${ORIGIN}/api/notifications`, ...json({ count: 0 }) },
+    ]);
+    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /api/orders', 'GET /api/orders/ord_77812']);
+    expect(wf.output.step).to.equal('s2');
+  });
+
   it('traces a form field to a hidden input and a header to a meta tag', () => {
     const wf = learnOf([
       { url: `${ORIGIN}/checkout`, ...html('<html><head><meta name="csrf-token" content="mt_7c1d2e3f4a5b"><title>Pay</title></head><form><input type="hidden" name="form_key" value="fk_9f8e7d6c"></form></html>') },
