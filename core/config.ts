@@ -36,6 +36,7 @@ export interface Config {
   workerConcurrency: number;
   queueMaxWaiting: number;
   workflowMaxConcurrency: number;
+  workflowMaxPerMinute: number;
   runHistoryLimit: number;
   webhookSecret: string | undefined;
   shutdownTimeoutMs: number;
@@ -142,6 +143,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { env: 'WORKER_CONCURRENCY', key: 'workerConcurrency', default: '8', doc: 'Runs one worker process executes at once', parse: int(1, 1000) },
   { env: 'QUEUE_MAX_WAITING', key: 'queueMaxWaiting', default: '1000', doc: 'Queued runs allowed; past it 429 with Retry-After', parse: int(1) },
   { env: 'WORKFLOW_MAX_CONCURRENCY', key: 'workflowMaxConcurrency', default: '16', doc: 'Runs of one workflow queued or running at once; past it 429', parse: int(1) },
+  { env: 'WORKFLOW_MAX_PER_MINUTE', key: 'workflowMaxPerMinute', default: '0', doc: 'Runs of one workflow accepted per minute (0 = no limit); past it 429', parse: int(0) },
   { env: 'RUN_HISTORY_LIMIT', key: 'runHistoryLimit', default: '200', doc: 'Runs kept per workflow (older ones are deleted)', parse: int(1) },
   { env: 'WEBHOOK_SECRET', key: 'webhookSecret', default: '', doc: 'HMAC-SHA256 key that signs webhook calls (X-Replayfarm-Signature)', parse: optional },
   { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', default: '10000', doc: 'On SIGTERM, longest wait for in-flight requests and runs', parse: int(0) },
@@ -160,5 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const cfg = { ...(out as unknown as Config), ...overrides };
   if (cfg.poolMin > cfg.poolMax) throw new ConfigError('POOL_MIN', `must not exceed POOL_MAX (${cfg.poolMax})`);
+  // history is trimmed on enqueue: a limit below the runs one workflow may have in flight would drop queued runs
+  if (cfg.runHistoryLimit < cfg.workflowMaxConcurrency) throw new ConfigError('RUN_HISTORY_LIMIT', `must be at least WORKFLOW_MAX_CONCURRENCY (${cfg.workflowMaxConcurrency})`);
   return cfg;
 }

@@ -114,6 +114,10 @@ export class RedisStore {
    */
   async secretBox(configured: string | undefined): Promise<SecretBox> {
     if (configured) return SecretBox.fromString(configured);
+    // the generated key lives in Redis: wait for a client that is still connecting
+    await this.ping(10_000).catch(() => {
+      throw new AppError('redis_unavailable', 'Redis is not reachable, and without SECRET_KEY the encryption key is kept there: start Redis or set SECRET_KEY');
+    });
     const k = this.key('secret-key');
     await this.guard(() => this.redis.set(k, randomBytes(32).toString('hex'), 'NX'));
     const raw = await this.guard(() => this.redis.get(k));

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
@@ -12,25 +13,42 @@ import {
   type Logger,
   type Redis,
   type Registry,
+  type SecretBox,
+  type Workflow,
 } from '../core/index.js';
+import { BrowserPool } from '../browser-pool/index.js';
+import { RecordingManager } from '../recorder/index.js';
+import { Replayer } from '../replayer/index.js';
+import { RunQueue, RunWorker } from '../replayer/queue/index.js';
+import { AddressPolicy } from '../replayer/address-policy.js';
 import { buildApp } from './app.js';
 import { healthRoutes } from './routes/health.js';
+import { workflowRoutes } from './routes/workflows.js';
+import { runRoutes } from './routes/runs.js';
+import { recordingRoutes } from './routes/recordings.js';
+import { openapiRoutes } from './routes/openapi.js';
 
 export interface ReplayfarmOptions {
   /** Environment to read the configuration from (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Values that win over the environment (tests pass their own key prefix, port 0, …). */
   config?: Partial<Config>;
+  /** Run a worker in this process (default true; `serve --no-worker` and the API-only tests say false). */
+  worker?: boolean;
+  /** Serve the HTTP API (default true; `replayfarm worker` says false). */
+  api?: boolean;
   /** Replacements; anything not given is built from the configuration. */
   redis?: Redis;
   logger?: Logger;
   registry?: Registry;
+  pool?: BrowserPool;
   clock?: () => number;
 }
 
 /**
  * The composition root: builds every part from the configuration (or takes replacements),
- * serves the API, and closes everything in order on shutdown.
+ * serves the API and/or a worker, and closes everything in order on shutdown.
+ * The constructor only reads configuration; start() does the I/O.
  */
 export class Replayfarm {
   readonly config: Config;
@@ -39,32 +57,202 @@ export class Replayfarm {
   readonly redis: Redis;
   readonly store: RedisStore;
   readonly clock: () => number;
-  readonly app: Express;
+  readonly pool: BrowserPool;
+  private readonly opts: ReplayfarmOptions;
+  private started?: Promise<void>;
+  private parts?: { secretBox: SecretBox; recordings: RecordingManager; replayer: Replayer; queue: RunQueue; worker?: RunWorker; app?: Express };
   private server?: Server;
   private closing?: Promise<void>;
-  private readonly ownsRedis: boolean;
+  private queueRetry?: NodeJS.Timeout;
+  private wakeRetry?: () => void;
+  private queueStarted = false;
+  private queueStarting?: Promise<void>;
 
   constructor(opts: ReplayfarmOptions = {}) {
+    this.opts = opts;
     this.config = loadConfig(opts.env ?? process.env, opts.config);
     this.logger = opts.logger ?? createLogger({ level: this.config.logLevel, format: this.config.logFormat });
     this.registry = opts.registry ?? createRegistry();
     this.clock = opts.clock ?? Date.now;
-    this.ownsRedis = !opts.redis;
     this.redis = opts.redis ?? createRedis(this.config.redisUrl);
     // ioredis reports every failed reconnect; /readyz says it better than a log line a second
     this.redis.on('error', () => {});
     this.store = new RedisStore({ redis: this.redis, prefix: this.config.keyPrefix });
-    this.app = buildApp({
-      config: this.config,
+    const c = this.config;
+    this.pool =
+      opts.pool ??
+      new BrowserPool({
+        min: c.poolMin,
+        max: c.poolMax,
+        contextsPerBrowser: c.contextsPerBrowser,
+        acquireTimeoutMs: c.poolAcquireTimeoutMs,
+        maxWaiting: c.poolMaxWaiting,
+        retireAfterLeases: c.poolRetireAfterLeases,
+        maxAgeMs: c.poolMaxAgeMs,
+        executablePath: c.browserExecutable,
+        logger: this.logger,
+        registry: this.registry,
+      });
+  }
+
+  get app(): Express {
+    if (!this.parts?.app) throw new Error('Replayfarm: call start() first (and api must be enabled)');
+    return this.parts.app;
+  }
+
+  get replayer(): Replayer {
+    return this.requireParts().replayer;
+  }
+
+  get recordings(): RecordingManager {
+    return this.requireParts().recordings;
+  }
+
+  get queue(): RunQueue {
+    return this.requireParts().queue;
+  }
+
+  get secretBox(): SecretBox {
+    return this.requireParts().secretBox;
+  }
+
+  /** Builds and starts every part. Idempotent. */
+  start(): Promise<void> {
+    this.started ??= this.doStart();
+    return this.started;
+  }
+
+  private requireParts() {
+    if (!this.parts) throw new Error('Replayfarm: call start() first');
+    return this.parts;
+  }
+
+  private async doStart(): Promise<void> {
+    const c = this.config;
+    const secretBox = await this.store.secretBox(c.secretKey);
+    await this.pool.start();
+    const recordings = new RecordingManager({
+      pool: this.pool,
+      store: this.store,
       logger: this.logger,
       registry: this.registry,
-      open: [healthRoutes({ store: this.store, registry: this.registry, checks: {} })],
-      v1: [],
+      secretBox,
+      idleTimeoutMs: c.recordingIdleTimeoutMs,
+      maxDurationMs: c.recordingMaxDurationMs,
+      maxConcurrent: c.recordingMaxConcurrent,
+      harLimitBytes: c.harLimitBytes,
     });
+    const replayer = new Replayer({
+      store: this.store,
+      pool: this.pool,
+      logger: this.logger,
+      registry: this.registry,
+      secretBox,
+      allowLoopback: c.allowLoopback,
+      allowPrivate: c.allowPrivate,
+      stepTimeoutMs: c.stepTimeoutMs,
+      runDeadlineMs: c.runDeadlineMs,
+      maxResponseBytes: c.maxResponseBytes,
+      clock: this.clock,
+    });
+    const queue = new RunQueue({
+      redisUrl: c.redisUrl,
+      prefix: c.keyPrefix,
+      store: this.store,
+      logger: this.logger,
+      registry: this.registry,
+      maxWaiting: c.queueMaxWaiting,
+      workflowMaxConcurrency: c.workflowMaxConcurrency,
+      workflowMaxPerMinute: c.workflowMaxPerMinute,
+      historyLimit: c.runHistoryLimit,
+      secretBox,
+      clock: this.clock,
+    });
+    this.parts = { secretBox, recordings, replayer, queue };
+    const webhookPolicy = new AddressPolicy({ allowLoopback: c.allowLoopback, allowPrivate: c.allowPrivate });
+    if (this.opts.worker !== false) {
+      this.parts.worker = new RunWorker({
+        queue,
+        logger: this.logger,
+        registry: this.registry,
+        concurrency: c.workerConcurrency,
+        webhookSecret: c.webhookSecret,
+        workerId: `${hostname()}:${process.pid}`,
+        shutdownTimeoutMs: c.shutdownTimeoutMs,
+        // webhooks obey the same address rules as replays (no metadata, link-local, …)
+        webhookGuard: (u: URL) => webhookPolicy.checkHost(u.hostname),
+        execute: (run, job) => this.execute(run, job.inputs, job.signal),
+      });
+    }
+    // With Redis up, start() returns with queue and worker running; with Redis away the API still
+    // serves (/readyz and run calls say why) and the queue starts once Redis answers.
+    const redisUp = await this.store.ping(3000).then(
+      () => true,
+      () => false,
+    );
+    if (redisUp && (await this.startQueue())) this.queueStarted = true;
+    else this.queueStarting = this.retryQueue();
+    if (this.opts.api !== false) {
+      this.parts.app = buildApp({
+        config: c,
+        logger: this.logger,
+        registry: this.registry,
+        open: [healthRoutes({ store: this.store, registry: this.registry, checks: { pool: () => this.pool.check() } })],
+        v1: [
+          recordingRoutes({ config: c, store: this.store, recordings }),
+          workflowRoutes({ store: this.store, clock: this.clock }),
+          runRoutes({ store: this.store, queue, validateInputs: (wf, inputs) => replayer.validateInputs(wf, inputs) }),
+          openapiRoutes({ store: this.store }),
+        ],
+      });
+    }
+  }
+
+  /** Starts queue and worker within a bound; false (and both closed again) when Redis is not there. */
+  private async startQueue(): Promise<boolean> {
+    const { queue, worker } = this.requireParts();
+    const bounded = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('Redis did not answer within 10 s')), 10_000).unref())]);
+    try {
+      await bounded(queue.start());
+      if (worker) await bounded(worker.start());
+      return true;
+    } catch (err) {
+      this.logger.warn('run queue not started; retrying', { error: (err as Error).message });
+      await worker?.close().catch(() => {});
+      await queue.close().catch(() => {});
+      return false;
+    }
+  }
+
+  private async retryQueue(): Promise<void> {
+    while (!this.closing && !this.queueStarted) {
+      await new Promise<void>((resolve) => {
+        this.wakeRetry = resolve;
+        this.queueRetry = setTimeout(resolve, 2000);
+      });
+      if (this.closing) return;
+      const up = await this.store.ping(1000).then(
+        () => true,
+        () => false,
+      );
+      if (up && (await this.startQueue())) {
+        this.queueStarted = true;
+        this.logger.info('run queue started');
+      }
+    }
+  }
+
+  /** What a worker does with a run: load its workflow and replay it. */
+  private async execute(run: { id: string; workflowId: string; requestedMode: 'auto' | 'http' | 'browser'; session: string }, inputs: Record<string, unknown>, signal?: AbortSignal) {
+    const wf = await this.store.get<Workflow>('workflow', run.workflowId);
+    if (!wf) return { status: 'failed' as const, error: { code: 'not_found', message: `Workflow ${run.workflowId} was deleted` }, steps: [] };
+    return this.replayer.run(wf, { inputs, mode: run.requestedMode, session: run.session, runId: run.id, signal });
   }
 
   /** Starts listening; resolves with the base URL. */
   async listen(): Promise<string> {
+    await this.start();
     const server = this.app.listen(this.config.port, this.config.host);
     this.server = server;
     await once(server, 'listening');
@@ -74,13 +262,17 @@ export class Replayfarm {
     return url;
   }
 
-  /** Graceful shutdown: stop accepting, let in-flight requests finish (bounded), close the rest. */
+  /** Graceful shutdown: stop accepting, let in-flight requests and runs finish (bounded), close the rest. */
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;
   }
 
   private async doClose(): Promise<void> {
+    clearTimeout(this.queueRetry);
+    this.wakeRetry?.();
+    await this.started?.catch(() => {});
+    await this.queueStarting;
     const server = this.server;
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -89,7 +281,13 @@ export class Replayfarm {
       await closed;
       clearTimeout(timer);
     }
-    if (this.ownsRedis) await this.redis.quit().catch(() => this.redis.disconnect());
+    const p = this.parts;
+    await p?.worker?.close().catch((err: Error) => this.logger.warn('worker close failed', { error: err.message }));
+    await p?.recordings.close().catch((err: Error) => this.logger.warn('recordings close failed', { error: err.message }));
+    await p?.queue.close().catch(() => {});
+    await p?.replayer.close().catch(() => {});
+    if (!this.opts.pool) await this.pool.drain().catch((err: Error) => this.logger.warn('pool drain failed', { error: err.message }));
+    if (!this.opts.redis) await this.redis.quit().catch(() => this.redis.disconnect());
     this.logger.info('stopped');
   }
 }

@@ -1,0 +1,132 @@
+/**
+ * bench/throughput: the fixture workflow in http mode through the full API (HTTP API → Bull queue
+ * → worker → replayer, one in-process Replayfarm with its worker) at concurrency 1, 8 and 32, next
+ * to the same runs called in-process (rf.replayer.run: no API, no queue), and the ratio between them.
+ * Latency is what a caller waits: POST …/runs with `wait` until the finished run is answered.
+ * Figures as `name: value` lines on stdout; progress on stderr.
+ * Usage: npm run bench -- throughput [runs_per_level=200] [warmup=30]
+ */
+import { randomBytes } from 'node:crypto';
+import type { Run, Workflow } from '../core/index.js';
+import { Replayfarm } from '../server/replayfarm.js';
+import { startFixtureSite } from '../test/fixtures/site/index.js';
+import { api, recordFixtureWorkflow } from '../test/api/helpers.js';
+
+const N = Number(process.argv[2] ?? 200);
+const WARMUP = Number(process.argv[3] ?? 30);
+const LEVELS = [1, 8, 32];
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const out = (name: string, value: number) => process.stdout.write(`${name}: ${Number.isFinite(value) ? value.toFixed(value < 10 ? 3 : 1) : 'NaN'}\n`);
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+interface Level {
+  runsPerS: number;
+  p50: number;
+  p99: number;
+  /** Queue wait (createdAt → startedAt) of API runs, p50; absent in-process. */
+  queueP50?: number;
+}
+
+/** `n` calls of `one`, `concurrency` at a time; each call's latency in ms. */
+async function drive(n: number, concurrency: number, one: (i: number) => Promise<void>): Promise<{ ms: number[]; wallMs: number }> {
+  const ms: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t = performance.now();
+        await one(i);
+        ms.push(performance.now() - t);
+      }
+    }),
+  );
+  return { ms, wallMs: performance.now() - t0 };
+}
+
+async function main(): Promise<void> {
+  const site = await startFixtureSite({ pollIntervalMs: 60_000 });
+  const rf = new Replayfarm({
+    env: { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    config: {
+      port: 0,
+      host: '127.0.0.1',
+      keyPrefix: `rf-bench-${randomBytes(4).toString('hex')}:`,
+      allowLoopback: true,
+      logLevel: 'warn',
+      logFormat: 'json',
+      // the API path must not be capped below the in-process concurrency it is compared with
+      workerConcurrency: Math.max(...LEVELS),
+      workflowMaxConcurrency: 4 * Math.max(...LEVELS),
+      runHistoryLimit: 10_000,
+    },
+  });
+  try {
+    const base = await rf.listen();
+    log(`recording the fixture workflow through the API on ${base}`);
+    const wf: Workflow = await recordFixtureWorkflow(base, site, 'bench throughput');
+    const viaApi = async (title: string): Promise<Run> => {
+      const a = await api<Run>(base, `/v1/workflows/${wf.id}/runs`, { body: { mode: 'http', inputs: { title }, wait: 60 } });
+      if (a.status !== 200 || a.json.status !== 'succeeded') throw new Error(`API run failed: ${a.status} ${a.text.slice(0, 500)}`);
+      return a.json;
+    };
+    const inProcess = async (title: string): Promise<void> => {
+      const r = await rf.replayer.run(wf, { mode: 'http', inputs: { title } });
+      if (r.status !== 'succeeded') throw new Error(`in-process run failed: ${JSON.stringify(r.error)}`);
+    };
+
+    log(`warming up (${WARMUP} runs each way)`);
+    for (let i = 0; i < WARMUP; i++) {
+      await viaApi(`warm ${i}`);
+      await inProcess(`warm ${i}`);
+    }
+
+    const results: Record<string, Record<number, Level>> = { api: {}, inprocess: {} };
+    for (const c of LEVELS) {
+      const queueWait: number[] = [];
+      const a = await drive(N, c, async (i) => {
+        const run = await viaApi(`api c${c} ${i}`);
+        if (run.startedAt) queueWait.push(Date.parse(run.startedAt) - Date.parse(run.createdAt));
+      });
+      results.api![c] = { runsPerS: (N / a.wallMs) * 1000, p50: quantile(a.ms, 0.5), p99: quantile(a.ms, 0.99), queueP50: quantile(queueWait, 0.5) };
+      log(`api c${c}: ${results.api![c]!.runsPerS.toFixed(1)} runs/s, p50 ${results.api![c]!.p50.toFixed(1)} ms`);
+      const p = await drive(N, c, (i) => inProcess(`inprocess c${c} ${i}`));
+      results.inprocess![c] = { runsPerS: (N / p.wallMs) * 1000, p50: quantile(p.ms, 0.5), p99: quantile(p.ms, 0.99) };
+      log(`in-process c${c}: ${results.inprocess![c]!.runsPerS.toFixed(1)} runs/s, p50 ${results.inprocess![c]!.p50.toFixed(1)} ms`);
+    }
+
+    out('runs_per_level', N);
+    for (const c of LEVELS) {
+      const a = results.api![c]!;
+      const p = results.inprocess![c]!;
+      out(`api_runs_per_s_c${c}`, a.runsPerS);
+      out(`api_p50_ms_c${c}`, a.p50);
+      out(`api_p99_ms_c${c}`, a.p99);
+      out(`api_queue_wait_p50_ms_c${c}`, a.queueP50!);
+      out(`inprocess_runs_per_s_c${c}`, p.runsPerS);
+      out(`inprocess_p50_ms_c${c}`, p.p50);
+      out(`inprocess_p99_ms_c${c}`, p.p99);
+      out(`ratio_runs_per_s_api_over_inprocess_c${c}`, a.runsPerS / p.runsPerS);
+      out(`ratio_p50_api_over_inprocess_c${c}`, a.p50 / p.p50);
+    }
+    out('api_overhead_ms_p50', results.api![1]!.p50 - results.inprocess![1]!.p50);
+  } finally {
+    await rf.store.clear().catch(() => {});
+    await rf.close();
+    await site.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`throughput bench failed: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+});

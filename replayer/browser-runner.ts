@@ -1,0 +1,284 @@
+import type { BrowserContext, Cookie, Page, Response } from 'playwright';
+import { AppError, isAppError, type Action, type Logger, type RunOutput, type RunStep, type Workflow } from '../core/index.js';
+import { performAction, type BrowserPool, type Lease } from '../browser-pool/index.js';
+import { compileWorkflow } from './compiled-workflow.js';
+import { isJsonMime } from './extract.js';
+import type { HttpResponse } from './http-client.js';
+import type { ReplayMetrics } from './replay-metrics.js';
+import type { RunInputs } from './run-inputs.js';
+import { stringify } from './variable-scope.js';
+
+export interface BrowserRunnerOptions {
+  pool: BrowserPool;
+  logger: Logger;
+  metrics: ReplayMetrics;
+  /** Longest wait of one action (ms). */
+  actionTimeoutMs: number;
+}
+
+export interface BrowserLogin {
+  cookies: Cookie[];
+  /** The page the login ended on (tokens may be read from it). */
+  html: string;
+  url: string;
+  /** Final responses (redirects followed) the page got for bootstrap steps, by step id. */
+  responses: Map<string, HttpResponse>;
+  ms: number;
+}
+
+export interface BrowserRunResult {
+  output: RunOutput;
+  steps: RunStep[];
+}
+
+const SESSION_COOKIE_WAIT_MS = 10_000;
+
+/**
+ * What the replayer does in a pooled browser: the whole workflow (browser mode, and the last
+ * fallback), or only its login (session repair). Every request the page makes outside the
+ * workflow's origins is blocked, and during a login repair so are the workflow's own
+ * state-changing API calls, so a repair can never create anything.
+ */
+export class BrowserRunner {
+  constructor(private readonly o: BrowserRunnerOptions) {}
+
+  /**
+   * Replays the recorded login in a fresh context and returns its cookies, its landing page and
+   * the responses the page got for the bootstrap steps (tokens are re-read from them).
+   */
+  async login(wf: Workflow, inputs: RunInputs, deadline: number, signal: AbortSignal): Promise<BrowserLogin> {
+    const started = performance.now();
+    const count = loginActionCount(wf);
+    if (count === 0) throw new AppError('repair_failed', 'The recording has no login actions to replay in a browser');
+    const blocked = wf.steps.filter((s) => s.stateChanging && !s.bootstrap).map((s) => requestMatcher(s.request.method, s.request.url));
+    const watched = wf.steps.filter((s) => s.bootstrap).map((s) => ({ id: s.id, match: requestMatcher(s.request.method, s.request.url) }));
+    return this.withPage(wf, deadline, signal, blocked, async (lease, page) => {
+      const seen = new Map<string, Response>();
+      page.on('response', (r) => {
+        const w = watched.find((x) => x.match(r.request().method(), r.url()));
+        if (w) seen.set(w.id, r);
+      });
+      const steps: RunStep[] = [];
+      await this.play(lease, page, wf.actions.slice(0, count), inputs, deadline, steps);
+      const wanted = wf.session?.cookies ?? [];
+      const cookies = await this.waitForCookies(lease.context, wanted, deadline);
+      await page.waitForLoadState('load', { timeout: Math.max(1, Math.min(this.o.actionTimeoutMs, deadline - Date.now())) }).catch(() => undefined);
+      const html = await lease.guard(() => page.content()).catch(() => '');
+      const responses = new Map<string, HttpResponse>();
+      for (const [id, r] of seen) {
+        const res = await lease.guard(() => toHttpResponse(r)).catch(() => undefined);
+        if (res) responses.set(id, res);
+      }
+      return { cookies: await lease.context.cookies().catch(() => cookies), html, url: page.url(), responses, ms: performance.now() - started };
+    });
+  }
+
+  /** The whole workflow in a browser; the output step's response is captured from the network. */
+  async run(wf: Workflow, inputs: RunInputs, deadline: number, signal: AbortSignal): Promise<BrowserRunResult> {
+    const out = wf.steps.find((s) => s.id === wf.output.step) ?? wf.steps[wf.steps.length - 1];
+    if (!out) throw new AppError('invalid_request', 'The workflow has no steps');
+    const match = requestMatcher(out.request.method, out.request.url);
+    return this.withPage(wf, deadline, signal, [], async (lease, page) => {
+      let captured: Response | undefined;
+      let notify: (() => void) | undefined;
+      page.on('response', (r) => {
+        if (match(r.request().method(), r.url())) {
+          captured = r;
+          notify?.();
+        }
+      });
+      const steps: RunStep[] = [];
+      await this.play(lease, page, wf.actions, inputs, deadline, steps);
+      if (!captured) {
+        await lease.guard(
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const t = setTimeout(() => reject(new AppError('site_changed', `The browser run never requested ${out.description} (the output step)`)), Math.max(0, Math.min(this.o.actionTimeoutMs, deadline - Date.now())));
+              notify = () => {
+                clearTimeout(t);
+                resolve();
+              };
+            }),
+        );
+      }
+      let res = captured!;
+      // A redirect has no body: follow the chain the page followed.
+      for (let i = 0; i < 10 && res.status() >= 300 && res.status() < 400; i++) {
+        const next = await res.request().redirectedTo()?.response();
+        if (!next) break;
+        res = next;
+      }
+      const body = await lease.guard(() => res.body()).catch(() => Buffer.alloc(0));
+      const contentType = (res.headers()['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      return { output: toOutput(res.status(), contentType, body), steps };
+    });
+  }
+
+  private async withPage<T>(wf: Workflow, deadline: number, signal: AbortSignal, blocked: Matcher[], fn: (lease: Lease, page: Page) => Promise<T>): Promise<T> {
+    if (signal.aborted) throw signal.reason;
+    const lease = await this.o.pool.lease();
+    const onAbort = () => void lease.release();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const origins = compileWorkflow(wf).origins;
+      await lease.context.route('**/*', (route) => {
+        const req = route.request();
+        let origin: string;
+        try {
+          origin = new URL(req.url()).origin;
+        } catch {
+          return route.abort('blockedbyclient');
+        }
+        const local = req.url().startsWith('data:') || req.url().startsWith('blob:');
+        if (!local && !origins.has(origin)) return route.abort('blockedbyclient');
+        if (blocked.some((m) => m(req.method(), req.url()))) return route.abort('blockedbyclient');
+        return route.continue();
+      });
+      const page = await lease.guard(() => lease.context.newPage());
+      return await fn(lease, page);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await lease.release();
+    }
+  }
+
+  private async play(lease: Lease, page: Page, actions: Action[], inputs: RunInputs, deadline: number, steps: RunStep[]): Promise<void> {
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
+      const started = performance.now();
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new AppError('run_deadline_exceeded', 'The run deadline passed during the browser replay');
+      let value: string | undefined;
+      if (a.input) {
+        const v = inputs.get(a.input);
+        if (v !== undefined) value = stringify(v);
+        else if (a.secret) throw new AppError('invalid_input', `No value for secret input ${a.input}`, [{ path: `inputs.${a.input}`, message: 'is required for the browser replay' }]);
+      }
+      try {
+        await lease.guard(() => performAction(page, a, { value, timeoutMs: Math.min(this.o.actionTimeoutMs, remaining) }));
+      } catch (err) {
+        steps.push({ id: `a${i + 1}`, status: 'failed', ms: Math.round(performance.now() - started), attempts: 1 });
+        throw err;
+      }
+      const ms = performance.now() - started;
+      this.o.metrics.stepDuration.observe({ mode: 'browser' }, ms / 1000);
+      steps.push({ id: `a${i + 1}`, status: 'succeeded', ms: Math.round(ms), attempts: 1 });
+    }
+  }
+
+  private async waitForCookies(context: BrowserContext, names: string[], deadline: number): Promise<Cookie[]> {
+    const until = Math.min(deadline, Date.now() + SESSION_COOKIE_WAIT_MS);
+    for (;;) {
+      const cookies = await context.cookies();
+      const have = new Set(cookies.map((c) => c.name));
+      const missing = names.filter((n) => !have.has(n));
+      if (missing.length === 0) return cookies;
+      if (Date.now() >= until) throw new AppError('repair_failed', `The browser login did not set the session cookie${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** How many leading actions make up the login: through the submit after the last secret typed, plus the waits that follow. */
+export function loginActionCount(wf: Workflow): number {
+  const actions = wf.actions;
+  const secretInputs = new Set(wf.inputs.filter((i) => i.secret).map((i) => i.name));
+  let last = -1;
+  actions.forEach((a, i) => {
+    if (a.secret || (a.input && secretInputs.has(a.input))) last = i;
+  });
+  if (last < 0 && wf.session?.loginUrl) {
+    const loginPath = pathOf(wf.session.loginUrl);
+    actions.forEach((a, i) => {
+      if ((a.type === 'fill' || a.type === 'select') && a.pageUrl && pathOf(a.pageUrl) === loginPath) last = i;
+    });
+  }
+  if (last < 0) return 0;
+  let end = last;
+  if (actions[last]!.type !== 'press') {
+    const submit = actions.findIndex((a, i) => i > last && (a.type === 'click' || a.type === 'press'));
+    if (submit < 0) return 0;
+    end = submit;
+  }
+  while (actions[end + 1]?.type === 'waitFor') end++;
+  return end + 1;
+}
+
+function pathOf(u: string): string | undefined {
+  try {
+    return new URL(u).pathname.replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+type Matcher = (method: string, url: string) => boolean;
+
+/** Matches a request by method and by the path of a URL template (placeholders match one segment or more). */
+export function requestMatcher(method: string, urlTemplate: string): Matcher {
+  const noQuery = urlTemplate.split('?')[0]!;
+  const path = noQuery.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
+  const source = path
+    .split(/(\{\{\s*[A-Za-z0-9_.$-]+\s*\}\})/)
+    .map((part, i) => (i % 2 === 1 ? '[^/?#]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  const re = new RegExp(`^${source}/?$`);
+  const m = method.toUpperCase();
+  return (reqMethod, url) => {
+    if (reqMethod.toUpperCase() !== m) return false;
+    try {
+      return re.test(new URL(url).pathname);
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** A page's network response as the HTTP runner's response type (redirect chain followed). */
+async function toHttpResponse(first: Response): Promise<HttpResponse> {
+  let res = first;
+  const locations: string[] = [];
+  const hopUrls: string[] = [];
+  for (let i = 0; i < 20 && res.status() >= 300 && res.status() < 400; i++) {
+    const loc = res.headers()['location'];
+    if (loc !== undefined) locations.push(loc);
+    const next = await res.request().redirectedTo()?.response();
+    if (!next) break;
+    hopUrls.push(next.url());
+    res = next;
+  }
+  const headers = res.headers();
+  const redirect = res.status() >= 300 && res.status() < 400;
+  const body = redirect ? Buffer.alloc(0) : await res.body();
+  return {
+    status: res.status(),
+    headers,
+    url: res.url(),
+    body,
+    contentType: (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase(),
+    locations,
+    hopUrls,
+    setCookies: new Map(),
+  };
+}
+
+export function toOutput(status: number, contentType: string, body: Buffer): RunOutput {
+  if (isJsonMime(contentType)) {
+    try {
+      return { status, contentType, body: JSON.parse(body.toString('utf8')) };
+    } catch {
+      return { status, contentType, body: body.toString('utf8') };
+    }
+  }
+  if (contentType === '' || contentType.startsWith('text/') || /xml|javascript|x-www-form-urlencoded/.test(contentType)) {
+    return { status, contentType, body: body.toString('utf8') };
+  }
+  return { status, contentType, body: body.toString('base64') };
+}
+
+export function isBrowserError(err: unknown): boolean {
+  return isAppError(err) && ['browser_crashed', 'browser_error', 'browser_not_found', 'pool_exhausted', 'pool_timeout', 'action_failed', 'invalid_action'].includes(err.code);
+}

@@ -1,0 +1,81 @@
+import type { Extractor, Variable, Workflow } from '../core/index.js';
+import { compilePatterns } from './break-detector.js';
+import { VariableScope } from './variable-scope.js';
+
+/** What every run of a workflow derives from it, derived once per workflow object. */
+export interface CompiledWorkflow {
+  /** Normal form of the allowed origins. */
+  origins: Set<string>;
+  variables: Map<string, Variable>;
+  /** Step id → the variables extracted from its response. */
+  extractors: Map<string, Array<{ name: string; ex: Extractor }>>;
+  patterns: RegExp[];
+  /** Bootstrap steps up to the first state-changing one: they fetch the login form, a login page is their normal answer. */
+  loginPageSteps: Set<string>;
+  /** Variables the login extracts that are kept with the session (declared tokens and those later steps use). */
+  tokens: string[];
+  /** Of those, the ones later steps use: a session without them cannot be reused, a repair must get them again. */
+  neededTokens: string[];
+  /** Index of the last bootstrap step, -1 without one. */
+  lastBootstrap: number;
+}
+
+const cache = new WeakMap<Workflow, CompiledWorkflow>();
+
+export function compileWorkflow(wf: Workflow): CompiledWorkflow {
+  let c = cache.get(wf);
+  if (c) return c;
+  const extractors = new Map<string, Array<{ name: string; ex: Extractor }>>();
+  for (const v of wf.variables) {
+    if (v.source.kind !== 'extract') continue;
+    const list = extractors.get(v.source.step) ?? [];
+    list.push({ name: v.name, ex: v.source.extractor });
+    extractors.set(v.source.step, list);
+  }
+  const loginPageSteps = new Set<string>();
+  for (const s of wf.steps) {
+    if (!s.bootstrap) continue;
+    if (s.stateChanging) break;
+    loginPageSteps.add(s.id);
+  }
+  c = {
+    origins: new Set(wf.origins.map(originOf)),
+    variables: new Map(wf.variables.map((v) => [v.name, v])),
+    extractors,
+    patterns: compilePatterns(wf.session),
+    loginPageSteps,
+    ...sessionTokens(wf),
+    lastBootstrap: wf.steps.reduce((acc, s, i) => (s.bootstrap ? i : acc), -1),
+  };
+  cache.set(wf, c);
+  return c;
+}
+
+/** The normal form of an origin as URL#origin writes it (default port dropped, lower case). */
+export function originOf(o: string): string {
+  try {
+    return new URL(o).origin;
+  } catch {
+    return o;
+  }
+}
+
+/** Variables the bootstrap extracts that non-bootstrap steps use (needed), plus the declared tokens. */
+export function sessionTokens(wf: Workflow): { tokens: string[]; neededTokens: string[] } {
+  const bootstrapIds = new Set(wf.steps.filter((s) => s.bootstrap).map((s) => s.id));
+  const fromBootstrap = new Set(wf.variables.filter((v) => v.source.kind === 'extract' && bootstrapIds.has(v.source.step)).map((v) => v.name));
+  const used = new Set<string>();
+  for (const s of wf.steps) {
+    if (s.bootstrap) continue;
+    const r = s.request;
+    const texts = [r.url, ...r.headers.map((h) => h.value)];
+    if (r.body?.kind === 'json') texts.push(JSON.stringify(r.body.template));
+    else if (r.body?.kind === 'form' || r.body?.kind === 'multipart') texts.push(...r.body.fields.map((f) => f.value));
+    else if (r.body?.kind === 'text') texts.push(r.body.template);
+    for (const t of texts) for (const n of VariableScope.names(t)) used.add(n);
+  }
+  const needed = [...used].filter((n) => fromBootstrap.has(n));
+  const out = new Set((wf.session?.tokens ?? []).filter((t) => fromBootstrap.has(t)));
+  for (const n of needed) out.add(n);
+  return { tokens: [...out], neededTokens: needed };
+}

@@ -1,0 +1,260 @@
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { AppError } from '../core/index.js';
+import type { AddressPolicy } from './address-policy.js';
+import type { RunJar } from './run-jar.js';
+
+export interface HttpClientOptions {
+  policy: AddressPolicy;
+  /** Largest body read (compressed and decompressed). */
+  maxResponseBytes: number;
+  /** Idle keep-alive sockets are kept this long (ms). Default 30000. */
+  keepAliveMs?: number;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface SendOptions {
+  jar: RunJar;
+  /** Origins (scheme://host:port) every hop must stay within. */
+  origins: ReadonlySet<string>;
+  /** Redirect hops to follow. */
+  maxHops: number;
+  /** Aborts the request (run deadline, cancellation). */
+  signal: AbortSignal;
+  /** Budget of the whole step, hops included (ms): undici's own timers enforce it, no timer per request here. */
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** URL of the final response. */
+  url: string;
+  body: Buffer;
+  /** MIME type without parameters, lower case ('' when absent). */
+  contentType: string;
+  /** Location headers seen across hops, raw, in order. */
+  locations: string[];
+  /** Absolute URLs the hops went to (after the first request). */
+  hopUrls: string[];
+  /** Cookies set by any hop, name → value. */
+  setCookies: Map<string, string>;
+}
+
+/**
+ * Why a request got no response. `delivered` is false when the request certainly never reached
+ * the server (connection refused, address refused): only then may a state-changing step be retried.
+ */
+export class TransportError extends Error {
+  constructor(
+    readonly kind: 'refused' | 'reset' | 'timeout' | 'aborted' | 'too_large',
+    message: string,
+    readonly delivered: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransportError';
+  }
+}
+
+const DROP_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'te', 'proxy-connection', 'cookie', 'accept-encoding', 'trailer', 'http2-settings']);
+const ACCEPT_ENCODING = 'gzip, deflate, br';
+
+/**
+ * The HTTP runner's transport: one undici Agent (keep-alive pools per origin) whose sockets only
+ * connect to addresses the AddressPolicy allows, checked in the lookup and again on the connected
+ * socket. Redirects are followed here by hand so every hop's Set-Cookie lands in the jar and every
+ * hop's origin is checked.
+ */
+export class HttpClient {
+  private readonly agent: Agent;
+  private readonly policy: AddressPolicy;
+  private readonly maxBytes: number;
+
+  constructor(opts: HttpClientOptions) {
+    this.policy = opts.policy;
+    this.maxBytes = opts.maxResponseBytes;
+    const base = buildConnector({ lookup: opts.policy.lookup as never, timeout: 10_000 });
+    const connect: buildConnector.connector = (options, cb) => {
+      base(options, (err, socket) => {
+        if (err || !socket) return cb(err ?? new Error('no socket'), null);
+        // IP literals skip the lookup; rebinding races it: the connected address is the truth.
+        const why = socket.remoteAddress ? this.policy.refusal(socket.remoteAddress) : 'unknown remote address';
+        if (why) {
+          socket.destroy();
+          return cb(Object.assign(new Error(`Refused to contact ${options.hostname}: ${why}`), { code: 'ERR_TARGET_FORBIDDEN' }), null);
+        }
+        cb(null, socket);
+      });
+    };
+    this.agent = new Agent({ connect, keepAliveTimeout: opts.keepAliveMs ?? 30_000, keepAliveMaxTimeout: 600_000 });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** Sends a request, following up to maxHops redirects within the allowed origins. */
+  async send(req: HttpRequest, opts: SendOptions): Promise<HttpResponse> {
+    let url = new URL(req.url);
+    let method = req.method.toUpperCase();
+    let body = req.body;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!DROP_HEADERS.has(k) && !k.startsWith(':')) headers[k] = v;
+    headers['accept-encoding'] = ACCEPT_ENCODING;
+    const locations: string[] = [];
+    const hopUrls: string[] = [];
+    const setCookies = new Map<string, string>();
+    const until = Date.now() + opts.timeoutMs;
+    for (let hop = 0; ; hop++) {
+      this.checkOrigin(url, opts.origins);
+      const cookie = opts.jar.header(url);
+      const h = cookie ? { ...headers, cookie } : headers;
+      const left = Math.max(1, until - Date.now());
+      const res = await this.dispatch({ origin: url.origin, path: url.pathname + url.search, method, headers: h, body, signal: opts.signal, headersTimeout: left, bodyTimeout: left });
+      const setCookie = res.headers['set-cookie'];
+      if (setCookie) {
+        for (const c of Array.isArray(setCookie) ? setCookie : [setCookie]) {
+          const stored = opts.jar.store(c, url.href);
+          if (stored) setCookies.set(stored.key, stored.value);
+        }
+      }
+      const loc = header(res.headers, 'location');
+      const isRedirect = res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && loc !== undefined;
+      if (isRedirect) locations.push(loc);
+      if (isRedirect && hop < opts.maxHops) {
+        await res.body.dump().catch(() => undefined);
+        url = new URL(loc, url);
+        hopUrls.push(url.href);
+        if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
+          if (method !== 'HEAD') method = 'GET';
+          body = undefined;
+          delete headers['content-type'];
+        }
+        continue;
+      }
+      const raw = await this.readBody(res, url, opts.signal);
+      const ct = header(res.headers, 'content-type') ?? '';
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        url: url.href,
+        body: this.decode(raw, header(res.headers, 'content-encoding'), url),
+        contentType: ct.split(';')[0]!.trim().toLowerCase(),
+        locations,
+        hopUrls,
+        setCookies,
+      };
+    }
+  }
+
+  private checkOrigin(url: URL, origins: ReadonlySet<string>): void {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('target_forbidden', `Refused to contact ${url.protocol} URL`);
+    if (!origins.has(url.origin)) throw new AppError('target_forbidden', `Refused to contact ${url.origin}: not one of the workflow's origins`);
+  }
+
+  private async dispatch(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.agent.request(opts);
+    } catch (err) {
+      throw toTransportError(err, opts.signal as AbortSignal | undefined, `${opts.method} ${String(opts.origin)}${opts.path}`);
+    }
+  }
+
+  private async readBody(res: Dispatcher.ResponseData, url: URL, signal: AbortSignal): Promise<Buffer> {
+    const declared = Number(header(res.headers, 'content-length'));
+    if (declared > this.maxBytes) {
+      discard(res);
+      throw tooLarge(url, this.maxBytes);
+    }
+    if (declared >= 0) {
+      // HTTP/1.1 cannot send more than the declared length: read it in one go (cheaper than iterating).
+      try {
+        return Buffer.from(await res.body.arrayBuffer());
+      } catch (err) {
+        throw toTransportError(err, signal, url.href);
+      }
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.maxBytes) {
+          discard(res);
+          throw tooLarge(url, this.maxBytes);
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw toTransportError(err, signal, url.href);
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  }
+
+  private decode(raw: Buffer, encoding: string | undefined, url: URL): Buffer {
+    if (!encoding || raw.length === 0) return raw;
+    const limit = { maxOutputLength: this.maxBytes };
+    let out = raw;
+    // Listed in the order applied, so undone in reverse.
+    for (const enc of encoding.toLowerCase().split(',').map((s) => s.trim()).reverse()) {
+      try {
+        if (enc === 'gzip' || enc === 'x-gzip') out = gunzipSync(out, limit);
+        else if (enc === 'br') out = brotliDecompressSync(out, limit);
+        else if (enc === 'deflate') out = out[0] !== undefined && (out[0] & 0x0f) === 8 ? inflateSync(out, limit) : inflateRawSync(out, limit);
+        else if (enc !== 'identity' && enc !== '') throw new AppError('target_error', `Response of ${url.pathname} uses unsupported content-encoding ${enc}`);
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(url, this.maxBytes);
+        throw new AppError('target_error', `Response of ${url.pathname} could not be decompressed (${enc})`);
+      }
+    }
+    return out;
+  }
+}
+
+export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Drops a body we will not read (the socket goes with it); its abort error is expected. */
+function discard(res: Dispatcher.ResponseData): void {
+  res.body.on('error', () => undefined);
+  res.body.destroy();
+}
+
+function tooLarge(url: URL, max: number): TransportError {
+  return new TransportError('too_large', `Response of ${url.pathname} exceeds ${max} bytes`, true);
+}
+
+const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+function toTransportError(err: unknown, signal: AbortSignal | undefined, what: string): Error {
+  if (err instanceof AppError || err instanceof TransportError) return err;
+  const code = errCode(err);
+  if (code === 'ERR_TARGET_FORBIDDEN') return new AppError('target_forbidden', (err as Error).message);
+  if (signal?.aborted) return new TransportError('aborted', `${what}: aborted`, true, { cause: signal.reason });
+  if (code && REFUSED.has(code)) return new TransportError('refused', `${what}: ${code}`, false, { cause: err });
+  if (code && TIMEOUT.has(code)) return new TransportError('timeout', `${what}: ${code}`, true, { cause: err });
+  return new TransportError('reset', `${what}: ${code ?? (err as Error)?.message ?? 'connection failed'}`, true, { cause: err });
+}
+
+function errCode(err: unknown): string | undefined {
+  let e = err as { code?: string; cause?: unknown } | undefined;
+  for (let i = 0; e && i < 4; i++) {
+    if (typeof e.code === 'string' && e.code !== 'UND_ERR_SOCKET') return e.code;
+    if (e.code === 'UND_ERR_SOCKET' && !e.cause) return e.code;
+    e = e.cause as typeof e;
+  }
+  return (err as { code?: string })?.code;
+}

@@ -1,0 +1,213 @@
+import { AppError, type ErrorCode, type Logger, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
+import { detect, type Verdict } from './break-detector.js';
+import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow.js';
+import { toOutput } from './browser-runner.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { extract, ResponseView } from './extract.js';
+import { TransportError, type HttpClient } from './http-client.js';
+import type { ReplayMetrics } from './replay-metrics.js';
+import { buildRequest } from './request-builder.js';
+import type { RunJar } from './run-jar.js';
+import { MissingValueError, VariableScope } from './variable-scope.js';
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface HttpRunDeps {
+  client: HttpClient;
+  breaker: CircuitBreaker;
+  metrics: ReplayMetrics;
+  log: Logger;
+  retries: RetryPolicy;
+  stepTimeoutMs: number;
+}
+
+/** A step that did not go through, with what it means for the run. */
+export class StepFailure extends AppError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly verdict: Verdict['kind'] | 'missing' | 'transport',
+    readonly stepIndex: number,
+  ) {
+    super(code, message);
+  }
+}
+
+/**
+ * Executes workflow steps over HTTP for one run: templating, the cookie jar, redirects, retries
+ * with backoff, the circuit breaker, break detection and extraction. Knows nothing of sessions
+ * in Redis or of browsers (SessionRun drives it).
+ */
+export class HttpStepRunner {
+  readonly steps: RunStep[];
+  readonly scope: VariableScope;
+  jar: RunJar;
+  output?: RunOutput;
+  /** Non-bootstrap state-changing steps that were answered: never sent again in this run. */
+  readonly sent = new Set<string>();
+  /** The jar or tokens changed (the session needs saving). */
+  dirty = false;
+  private readonly c: CompiledWorkflow;
+
+  constructor(
+    private readonly d: HttpRunDeps,
+    private readonly wf: Workflow,
+    input: (name: string) => unknown,
+    jar: RunJar,
+    private readonly deadline: number,
+    private readonly signal: AbortSignal,
+  ) {
+    this.jar = jar;
+    this.c = compileWorkflow(wf);
+    this.scope = new VariableScope(this.c.variables, input);
+    this.steps = wf.steps.map((s) => ({ id: s.id, status: 'skipped', ms: 0, attempts: 0 }));
+  }
+
+  /** Runs step i with retries; resolves once it succeeded and its variables are extracted. */
+  async run(i: number): Promise<ResponseView> {
+    const step = this.wf.steps[i]!;
+    const rec = this.steps[i]!;
+    const { attempts, baseDelayMs, maxDelayMs } = this.d.retries;
+    for (let attempt = 1; ; attempt++) {
+      this.checkDeadline();
+      let req;
+      try {
+        req = buildRequest(step, this.scope, this.wf.origins[0]);
+      } catch (err) {
+        if (err instanceof MissingValueError) {
+          rec.status = 'failed';
+          if (err.source === 'extract') throw new StepFailure('site_changed', `${step.id} (${step.description}) needs ${err.variable}, which an earlier step no longer provided`, 'missing', i);
+          throw new StepFailure('invalid_input', `${step.id} (${step.description}): ${err.message}`, 'missing', i);
+        }
+        throw err;
+      }
+      const origin = new URL(req.url).origin;
+      this.d.breaker.check(origin);
+      rec.attempts++;
+      const started = performance.now();
+      let verdict: Verdict;
+      let view: ResponseView | undefined;
+      let transport: TransportError | undefined;
+      try {
+        const timeoutMs = Math.max(1, Math.min(this.d.stepTimeoutMs, this.deadline - Date.now()));
+        const res = await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal, timeoutMs });
+        if (res.setCookies.size) this.dirty = true;
+        view = new ResponseView(res);
+        verdict = detect(step, view, { session: this.wf.session, expectsLoginPage: this.c.loginPageSteps.has(step.id) }, this.c.patterns);
+      } catch (err) {
+        if (!(err instanceof TransportError)) {
+          rec.status = 'failed';
+          throw err;
+        }
+        transport = err;
+        verdict = { kind: 'transient', reason: err.message };
+      }
+      const ms = performance.now() - started;
+      rec.ms += Math.round(ms);
+      if (view) rec.httpStatus = view.res.status;
+      this.d.metrics.stepDuration.observe({ mode: 'http' }, ms / 1000);
+
+      if (verdict.kind === 'transient') {
+        if (transport?.kind === 'aborted' || this.signal.aborted) {
+          rec.status = 'failed';
+          throw this.deadlineError();
+        }
+        if (transport?.kind === 'timeout') transport = new TransportError('timeout', `${step.id} (${step.description}) took longer than ${this.d.stepTimeoutMs} ms`, true);
+        if (transport?.kind === 'too_large') {
+          rec.status = 'failed';
+          throw new StepFailure('target_error', transport.message, 'error', i);
+        }
+        this.d.breaker.failure(origin);
+        const status = view?.res.status;
+        // A state-changing request is only sent again when it certainly was not acted upon.
+        const resendable = !step.stateChanging || (transport ? !transport.delivered : status === 429 || status === 503);
+        const retryAfter = verdict.retryAfterMs;
+        const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+        const delay = retryAfter !== undefined ? retryAfter : backoff / 2 + Math.random() * (backoff / 2);
+        if (attempt < attempts && resendable && Date.now() + delay < this.deadline) {
+          this.d.metrics.retries.inc({ reason: transport ? transport.kind : String(status) });
+          await this.sleep(delay);
+          continue;
+        }
+        rec.status = 'failed';
+        throw this.transientFailure(step, i, attempt, transport, status, retryAfter);
+      }
+      this.d.breaker.success(origin);
+      const v = view!;
+      if (step.stateChanging && !step.bootstrap && (verdict.kind !== 'broken' || v.res.hopUrls.length > 0)) this.sent.add(step.id);
+      if (verdict.kind === 'broken') {
+        rec.status = 'failed';
+        throw new StepFailure('session_broken', verdict.reason, 'broken', i);
+      }
+      if (step.id === this.wf.output.step) this.output = v.isJsonType && v.json.ok ? { status: v.res.status, contentType: v.res.contentType, body: v.json.value } : toOutput(v.res.status, v.res.contentType, v.res.body);
+      if (verdict.kind === 'drift') {
+        rec.status = 'failed';
+        throw new StepFailure('site_changed', verdict.reason, 'drift', i);
+      }
+      if (verdict.kind === 'error') {
+        rec.status = 'failed';
+        throw new StepFailure('target_error', verdict.reason, 'error', i);
+      }
+      this.extractFrom(step, v, i);
+      rec.status = 'succeeded';
+      return v;
+    }
+  }
+
+  /** Extracts the variables a step supplies; a missing one is a broken session (login page) or a changed site. */
+  extractFrom(step: WorkflowStep, view: ResponseView, i: number): void {
+    for (const { name, ex } of this.c.extractors.get(step.id) ?? []) {
+      const value = extract(ex, view, this.jar);
+      if (value === undefined) {
+        this.steps[i]!.status = 'failed';
+        const loginForm = /<input\b[^>]*\btype\s*=\s*["']?password\b/i.test(view.text) && !this.c.loginPageSteps.has(step.id);
+        const where = `${ex.type}${'name' in ex ? ` ${ex.name}` : 'path' in ex ? ` ${ex.path}` : ''}`;
+        if (loginForm) throw new StepFailure('session_broken', `${step.id} (${step.description}) answered a login form without ${where}`, 'broken', i);
+        if (step.bootstrap && this.wf.session) throw new StepFailure('session_broken', `${step.id} (${step.description}) no longer holds ${where} (for ${name})`, 'broken', i);
+        throw new StepFailure('site_changed', `${step.id} (${step.description}) no longer holds ${where} (for ${name})`, 'drift', i);
+      }
+      this.scope.set(name, value);
+    }
+  }
+
+  checkDeadline(): void {
+    if (this.signal.aborted || Date.now() >= this.deadline) throw this.deadlineError();
+  }
+
+  deadlineError(): AppError {
+    const reason = this.signal.reason;
+    if (reason instanceof AppError) return reason;
+    return new AppError('run_deadline_exceeded', 'The run deadline passed');
+  }
+
+  private transientFailure(step: WorkflowStep, i: number, attempts: number, transport: TransportError | undefined, status: number | undefined, retryAfter: number | undefined): StepFailure {
+    const what = `${step.id} (${step.description})`;
+    const tries = `after ${attempts} attempt${attempts > 1 ? 's' : ''}`;
+    if (transport?.kind === 'timeout') return new StepFailure('target_timeout', `${what} timed out ${tries}`, 'transport', i);
+    if (transport) return new StepFailure('target_unreachable', `${what}: ${transport.message.replace(/^.*?: /, '')} ${tries}`, 'transport', i);
+    if (status === 429) {
+      const wait = retryAfter !== undefined ? `; the site asks to wait ${Math.ceil(retryAfter / 1000)} s` : '';
+      return new StepFailure('target_error', `${what} was rate limited (429) ${tries}${wait}`, 'transient', i);
+    }
+    return new StepFailure('target_error', `${what} answered ${status} ${tries}`, 'transient', i);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(this.deadlineError());
+      };
+      const t = setTimeout(() => {
+        this.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+

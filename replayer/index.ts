@@ -1,0 +1,1 @@
+export { Replayer, type ReplayerOptions, type RunRequest, type RunResult } from './replayer.js';

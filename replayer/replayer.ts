@@ -1,0 +1,211 @@
+import { AppError, isAppError, newId, toPublicError, withContext, type Logger, type RedisStore, type Registry, type Run, type RunStep, type SecretBox, type Workflow } from '../core/index.js';
+import type { BrowserPool } from '../browser-pool/index.js';
+import { AddressPolicy } from './address-policy.js';
+import { BrowserRunner } from './browser-runner.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { HttpClient } from './http-client.js';
+import { StepFailure } from './http-run.js';
+import { replayMetrics, type ReplayMetrics } from './replay-metrics.js';
+import { RunInputs, validateInputs } from './run-inputs.js';
+import { SessionRun } from './session-run.js';
+import { SessionStore } from './session-store.js';
+
+export interface ReplayerOptions {
+  /** Where sessions (cookie jar + tokens) live, per (workflow id, session name). */
+  store: RedisStore;
+  /** Browsers for browser mode and for session repairs that need one. */
+  pool: BrowserPool;
+  logger: Logger;
+  registry: Registry;
+  /** Opens the sealed defaults of secret inputs (the stored password of a login). */
+  secretBox: SecretBox;
+  /** Let runs contact loopback addresses (127.0.0.0/8, ::1). Default false. */
+  allowLoopback?: boolean;
+  /** Let runs contact private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Default false. */
+  allowPrivate?: boolean;
+  /** Longest wait for one HTTP step (its redirects included) or one browser action, ms. Default 15000. */
+  stepTimeoutMs?: number;
+  /** Longest run, browser fallback included, ms. Default 120000. */
+  runDeadlineMs?: number;
+  /** Largest response body a step reads, compressed or not, bytes. Default 10 MiB. */
+  maxResponseBytes?: number;
+  /** Retries of transient failures (5xx, 429, connection errors, timeouts): total attempts and exponential backoff with jitter. Defaults 3, 200 ms, 5000 ms. */
+  retries?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Per-origin circuit breaker. Defaults: opens after 5 consecutive transient failures, half-open after 30000 ms. */
+  breaker?: { failureThreshold?: number; resetMs?: number };
+  /** Clock for the circuit breaker (tests). Default Date.now. */
+  clock?: () => number;
+}
+
+export interface RunRequest {
+  inputs?: Record<string, unknown>;
+  /** auto (default): HTTP with session repair, the whole run in a browser as last resort; http: never a browser; browser: only the browser. */
+  mode?: 'auto' | 'http' | 'browser';
+  /** Session name; runs with the same name share cookies and tokens. Default 'default'. */
+  session?: string;
+  runId?: string;
+  /** Aborting it stops the run (it fails with run_deadline_exceeded). */
+  signal?: AbortSignal;
+}
+
+export type RunResult = Pick<Run, 'status' | 'mode' | 'output' | 'steps' | 'fallback' | 'error' | 'durationMs'>;
+
+const HOST_CHECK_TTL_MS = 10_000;
+
+/**
+ * Runs learned workflows: over HTTP with a stored session (milliseconds), repairing the session
+ * in a browser when it breaks, or wholly in a browser. run() never throws: every failure is a
+ * failed RunResult with an error code from core/errors.
+ */
+export class Replayer {
+  private readonly o: Required<Omit<ReplayerOptions, 'retries' | 'breaker' | 'clock'>> & { retries: { attempts: number; baseDelayMs: number; maxDelayMs: number } };
+  private readonly log: Logger;
+  private readonly metrics: ReplayMetrics;
+  private readonly policy: AddressPolicy;
+  private readonly client: HttpClient;
+  private readonly breaker: CircuitBreaker;
+  private readonly sessions: SessionStore;
+  private readonly browser: BrowserRunner;
+  private readonly hostChecks = new Map<string, number>();
+
+  constructor(opts: ReplayerOptions) {
+    for (const k of ['store', 'pool', 'logger', 'registry', 'secretBox'] as const) if (!opts?.[k]) throw new TypeError(`Replayer: ${k} is required`);
+    const r = opts.retries ?? {};
+    this.o = {
+      store: opts.store,
+      pool: opts.pool,
+      logger: opts.logger,
+      registry: opts.registry,
+      secretBox: opts.secretBox,
+      allowLoopback: opts.allowLoopback ?? false,
+      allowPrivate: opts.allowPrivate ?? false,
+      stepTimeoutMs: opts.stepTimeoutMs ?? 15_000,
+      runDeadlineMs: opts.runDeadlineMs ?? 120_000,
+      maxResponseBytes: opts.maxResponseBytes ?? 10 * 1024 * 1024,
+      retries: { attempts: r.attempts ?? 3, baseDelayMs: r.baseDelayMs ?? 200, maxDelayMs: r.maxDelayMs ?? 5000 },
+    };
+    const positive = (name: string, v: number, min: number) => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new TypeError(`Replayer: ${name} must be a number >= ${min}, got ${String(v)}`);
+    };
+    positive('stepTimeoutMs', this.o.stepTimeoutMs, 1);
+    positive('runDeadlineMs', this.o.runDeadlineMs, 1);
+    positive('maxResponseBytes', this.o.maxResponseBytes, 1);
+    positive('retries.attempts', this.o.retries.attempts, 1);
+    positive('retries.baseDelayMs', this.o.retries.baseDelayMs, 0);
+    positive('retries.maxDelayMs', this.o.retries.maxDelayMs, 0);
+    this.log = opts.logger.child({ module: 'replayer' });
+    this.metrics = replayMetrics(opts.registry);
+    this.policy = new AddressPolicy({ allowLoopback: this.o.allowLoopback, allowPrivate: this.o.allowPrivate });
+    this.client = new HttpClient({ policy: this.policy, maxResponseBytes: this.o.maxResponseBytes });
+    this.breaker = new CircuitBreaker({ ...opts.breaker, clock: opts.clock, onState: (origin, state) => this.metrics.setCircuit(origin, state) });
+    this.sessions = new SessionStore({ store: opts.store, logger: this.log });
+    this.browser = new BrowserRunner({ pool: opts.pool, logger: this.log, metrics: this.metrics, actionTimeoutMs: this.o.stepTimeoutMs });
+  }
+
+  validateInputs(workflow: Workflow, inputs: Record<string, unknown> | undefined): Record<string, unknown> {
+    return validateInputs(workflow, inputs);
+  }
+
+  async run(workflow: Workflow, req: RunRequest = {}): Promise<RunResult> {
+    const runId = req.runId ?? newId('run');
+    return withContext({ runId }, () => this.execute(workflow, req));
+  }
+
+  /** Drops the stored session of (workflow, name): the next run logs in again. */
+  async forgetSession(workflowId: string, session = 'default'): Promise<void> {
+    await this.sessions.delete(this.sessions.key(workflowId, session));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.client.close(), this.sessions.close()]);
+  }
+
+  private async execute(wf: Workflow, req: RunRequest): Promise<RunResult> {
+    const started = performance.now();
+    const requested = req.mode ?? 'auto';
+    const deadline = Date.now() + this.o.runDeadlineMs;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new AppError('run_deadline_exceeded', `The run took longer than ${this.o.runDeadlineMs} ms`)), this.o.runDeadlineMs);
+    const onCancel = () => ac.abort(new AppError('run_deadline_exceeded', 'The run was cancelled'));
+    if (req.signal?.aborted) onCancel();
+    req.signal?.addEventListener('abort', onCancel, { once: true });
+    const result: RunResult = { status: 'running', mode: requested === 'browser' ? 'browser' : 'http', steps: [] };
+    let sessionRun: SessionRun | undefined;
+    try {
+      if (!wf?.steps?.length) throw new AppError('invalid_request', 'The workflow has no steps');
+      const inputs = new RunInputs(wf, this.validateInputs(wf, req.inputs), this.o.secretBox);
+      await this.checkTargets(wf);
+      if (requested === 'browser') {
+        const r = await this.browser.run(wf, inputs, deadline, ac.signal);
+        Object.assign(result, { output: r.output, steps: r.steps });
+      } else {
+        sessionRun = new SessionRun(
+          { client: this.client, breaker: this.breaker, metrics: this.metrics, log: this.log, retries: this.o.retries, stepTimeoutMs: this.o.stepTimeoutMs, sessions: this.sessions, browser: requested === 'auto' ? this.browser : undefined },
+          wf,
+          inputs,
+          req.session ?? 'default',
+          deadline,
+          ac.signal,
+        );
+        try {
+          await sessionRun.execute();
+          Object.assign(result, { mode: sessionRun.mode, steps: sessionRun.runner.steps, output: sessionRun.runner.output });
+          if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
+        } catch (err) {
+          // Last resort: the whole workflow in a browser, unless a state-changing step already went out.
+          if (requested !== 'auto' || !isAppError(err) || !['session_broken', 'repair_failed'].includes(err.code) || sessionRun.sentStateChanging) throw err;
+          const fbStarted = performance.now();
+          this.log.info('falling back to a browser run', { workflowId: wf.id, reason: err.message });
+          const r = await this.browser.run(wf, inputs, deadline, ac.signal);
+          const ms = Math.round(performance.now() - fbStarted);
+          this.metrics.fallbacks.inc({ reason: 'browser_run' });
+          Object.assign(result, { mode: 'browser', output: r.output, steps: [...sessionRun.runner.steps, ...r.steps], fallback: { reason: `${err.message}: ran the whole workflow in the browser`, ms } });
+        }
+      }
+      result.status = 'succeeded';
+    } catch (err) {
+      result.status = 'failed';
+      const error = isAppError(err) ? err : ac.signal.aborted && isAppError(ac.signal.reason) ? ac.signal.reason : err;
+      if (!isAppError(error)) this.log.error('run failed unexpectedly', { workflowId: wf?.id, error: (err as Error)?.stack ?? String(err) });
+      result.error = { code: toPublicError(error).code, message: toPublicError(error).message };
+      if (sessionRun) {
+        if (result.mode !== 'browser') result.mode = sessionRun.mode;
+        if (!result.steps.length) result.steps = sessionRun.runner.steps;
+        if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
+        // The site's own answer helps whoever reads a target_error.
+        if (err instanceof StepFailure && err.code === 'target_error' && sessionRun.runner.output) result.output = sessionRun.runner.output;
+      }
+      if (result.status === 'failed' && !(err instanceof StepFailure) && isAppError(err) && !['invalid_input', 'target_forbidden'].includes(err.code)) {
+        this.log.info('run failed', { workflowId: wf?.id, code: err.code, message: err.message });
+      }
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCancel);
+    }
+    result.durationMs = Math.round(performance.now() - started);
+    this.metrics.runs.inc({ mode: result.mode, status: result.status });
+    this.metrics.runDuration.observe({ mode: result.mode }, result.durationMs / 1000);
+    return result;
+  }
+
+  /** Every origin must be http(s) and resolve only to allowed addresses (checked again at connect time). */
+  private async checkTargets(wf: Workflow): Promise<void> {
+    if (!wf.origins?.length) throw new AppError('target_forbidden', 'The workflow names no origin it may contact');
+    const now = Date.now();
+    for (const o of wf.origins) {
+      let u: URL;
+      try {
+        u = new URL(o);
+      } catch {
+        throw new AppError('target_forbidden', `Origin ${o} is not a URL`);
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AppError('target_forbidden', `Origin ${o} is not http or https`);
+      if ((this.hostChecks.get(u.hostname) ?? 0) > now) continue;
+      await this.policy.checkHost(u.hostname);
+      if (this.hostChecks.size > 1000) this.hostChecks.clear();
+      this.hostChecks.set(u.hostname, now + HOST_CHECK_TTL_MS);
+    }
+  }
+}
+
+export type { RunStep };

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import type { WorkflowStep } from '../core/index.js';
+import type { HttpRequest } from './http-client.js';
+import type { VariableScope } from './variable-scope.js';
+
+/**
+ * Turns a step's request template into the request to send, each value encoded for where it
+ * lands: percent-encoded in the URL, raw in headers, URLSearchParams in forms, typed in JSON.
+ */
+export function buildRequest(step: WorkflowStep, scope: VariableScope, baseOrigin: string | undefined): HttpRequest {
+  const r = step.request;
+  let url = scope.render(r.url, 'url');
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = new URL(url, baseOrigin).href;
+  const headers: Record<string, string> = {};
+  for (const h of r.headers) {
+    const name = h.name.toLowerCase();
+    const value = scope.render(h.value, 'header');
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  let body: string | Buffer | undefined;
+  const b = r.body;
+  if (b) {
+    switch (b.kind) {
+      case 'json':
+        body = JSON.stringify(scope.renderJson(b.template));
+        break;
+      case 'form': {
+        const params = new URLSearchParams();
+        for (const f of b.fields) params.append(f.name, scope.render(f.value, 'form'));
+        body = params.toString();
+        break;
+      }
+      case 'multipart': {
+        const boundary = `----replayfarm${randomBytes(12).toString('hex')}`;
+        const parts: Buffer[] = [];
+        for (const f of b.fields) {
+          const disp = `form-data; name="${quote(f.name)}"${f.fileName !== undefined ? `; filename="${quote(f.fileName)}"` : ''}`;
+          const type = f.contentType ? `\r\nContent-Type: ${f.contentType}` : '';
+          parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disp}${type}\r\n\r\n${scope.render(f.value, 'text')}\r\n`, 'utf8'));
+        }
+        parts.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
+        body = Buffer.concat(parts);
+        // The recorded boundary is meaningless for our body.
+        headers['content-type'] = `multipart/form-data; boundary=${boundary}`;
+        break;
+      }
+      case 'text':
+        body = scope.render(b.template, 'text');
+        break;
+      case 'binary':
+        body = Buffer.from(b.base64, 'base64');
+        break;
+    }
+    if (headers['content-type'] === undefined && b.mimeType) headers['content-type'] = b.mimeType;
+  }
+  return { method: r.method.toUpperCase(), url, headers, body };
+}
+
+function quote(s: string): string {
+  return s.replace(/["\r\n]/g, (c) => (c === '"' ? '%22' : c === '\r' ? '%0D' : '%0A'));
+}

@@ -1,0 +1,103 @@
+import { AppError, type ErrorDetail, type SecretBox, type Workflow, type WorkflowInput } from '../core/index.js';
+
+/**
+ * Checks a run's inputs against the workflow's declared inputs: unknown names, wrong types and
+ * missing required ones are all reported at once as invalid_input with `inputs.<name>` paths.
+ * Returns the inputs as given (defaults are applied lazily by RunInputs).
+ */
+export function validateInputs(wf: Workflow, inputs: Record<string, unknown> | undefined): Record<string, unknown> {
+  const given = inputs ?? {};
+  if (typeof given !== 'object' || Array.isArray(given)) throw new AppError('invalid_input', 'inputs must be an object', [{ path: 'inputs', message: 'must be an object' }]);
+  const declared = new Map(wf.inputs.map((i) => [i.name, i]));
+  const details: ErrorDetail[] = [];
+  for (const [name, value] of Object.entries(given)) {
+    const spec = declared.get(name);
+    if (!spec) {
+      details.push({ path: `inputs.${name}`, message: `unknown input (declared: ${[...declared.keys()].join(', ') || 'none'})` });
+      continue;
+    }
+    if (value === undefined || value === null) continue;
+    const problem = typeProblem(spec, value);
+    if (problem) details.push({ path: `inputs.${name}`, message: problem });
+  }
+  for (const spec of wf.inputs) {
+    const v = given[spec.name];
+    if (spec.required && (v === undefined || v === null) && spec.default === undefined && spec.defaultSealed === undefined) {
+      details.push({ path: `inputs.${spec.name}`, message: 'is required' });
+    }
+  }
+  if (details.length) throw new AppError('invalid_input', `Invalid inputs: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
+  return { ...given };
+}
+
+function typeProblem(spec: WorkflowInput, value: unknown): string | undefined {
+  switch (spec.type) {
+    case 'string':
+      return typeof value === 'string' ? undefined : `must be a string, got ${typeName(value)}`;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : `must be a number, got ${typeName(value)}`;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `must be a boolean, got ${typeName(value)}`;
+    default:
+      return undefined;
+  }
+}
+
+function typeName(v: unknown): string {
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
+}
+
+/**
+ * One run's input values: given, else the recorded default, else (secrets) the sealed default,
+ * opened only when a step or action actually needs it.
+ */
+export class RunInputs {
+  private readonly specs: Map<string, WorkflowInput>;
+  private readonly opened = new Map<string, string>();
+
+  constructor(
+    wf: Workflow,
+    private readonly given: Record<string, unknown>,
+    private readonly secretBox: SecretBox,
+  ) {
+    this.specs = new Map(wf.inputs.map((i) => [i.name, i]));
+  }
+
+  readonly get = (name: string): unknown => {
+    const g = this.given[name];
+    if (g !== undefined && g !== null) return g;
+    const spec = this.specs.get(name);
+    if (!spec) return undefined;
+    if (spec.default !== undefined) return spec.default;
+    if (spec.defaultSealed !== undefined) {
+      let v = this.opened.get(name);
+      if (v === undefined) {
+        try {
+          v = this.secretBox.open(spec.defaultSealed);
+        } catch {
+          throw new AppError('invalid_input', `The stored value of secret input ${name} cannot be opened (was SECRET_KEY changed?); pass it as an input`, [{ path: `inputs.${name}`, message: 'stored secret cannot be opened' }]);
+        }
+        this.opened.set(name, v);
+      }
+      return v;
+    }
+    return undefined;
+  };
+
+  isSecret(name: string): boolean {
+    return this.specs.get(name)?.secret ?? false;
+  }
+
+  /** Values of secret inputs in use, to keep them out of messages. */
+  secretValues(): string[] {
+    const out: string[] = [];
+    for (const [name, spec] of this.specs) {
+      if (!spec.secret) continue;
+      const g = this.given[name];
+      if (typeof g === 'string' && g) out.push(g);
+      const o = this.opened.get(name);
+      if (o) out.push(o);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,315 @@
+import type { Cookie } from 'playwright';
+import type { CookieJar } from 'tough-cookie';
+import { AppError, isAppError, type Logger, type RunStep, type Workflow } from '../core/index.js';
+import type { BrowserRunner } from './browser-runner.js';
+import { ResponseView, extract } from './extract.js';
+import { HttpStepRunner, StepFailure, type HttpRunDeps } from './http-run.js';
+import type { ReplayMetrics } from './replay-metrics.js';
+import type { RunInputs } from './run-inputs.js';
+import { RunJar } from './run-jar.js';
+import { newJar, type SessionStore, type StoredSession } from './session-store.js';
+import { compileWorkflow } from './compiled-workflow.js';
+
+export interface SessionRunDeps extends HttpRunDeps {
+  sessions: SessionStore;
+  /** Undefined when the run may not use a browser (mode http). */
+  browser?: BrowserRunner;
+  metrics: ReplayMetrics;
+  log: Logger;
+}
+
+/** Most repairs in one run: a session that breaks again right after a fresh login will not be saved by a third. */
+const MAX_REPAIRS = 2;
+const LOCK_MAX_MS = 60_000;
+
+/**
+ * One HTTP-mode run with its session: loads the session once, skips the login while it is
+ * healthy, repairs it when a step finds it broken (HTTP re-login first, then the recorded login
+ * in a browser), resumes from the failed step, and saves the session once at the end when it
+ * changed. Repairs take a Redis lock; a run that finds the lock taken waits and adopts the
+ * session the other run repaired.
+ */
+export class SessionRun {
+  readonly runner: HttpStepRunner;
+  mode: 'http' | 'hybrid' = 'http';
+  fallback?: { reason: string; ms: number; metric: string };
+  private readonly key?: string;
+  private base: StoredSession | undefined;
+  private baseVersion = 0;
+  private loggedIn = false;
+  private httpLoginFailed = false;
+  /** Variables the login extracts that are kept with the session. */
+  private readonly tokens: string[];
+  /** Of those, the ones later steps use. */
+  private readonly needed: string[];
+  private readonly lastBootstrap: number;
+
+  constructor(
+    private readonly d: SessionRunDeps,
+    private readonly wf: Workflow,
+    private readonly inputs: RunInputs,
+    sessionName: string,
+    private readonly deadline: number,
+    private readonly signal: AbortSignal,
+  ) {
+    if (wf.session) this.key = d.sessions.key(wf.id, sessionName);
+    this.runner = new HttpStepRunner(d, wf, inputs.get, RunJar.of(newJar()), deadline, signal);
+    const c = compileWorkflow(wf);
+    this.tokens = c.tokens;
+    this.needed = c.neededTokens;
+    this.lastBootstrap = c.lastBootstrap;
+  }
+
+  get sentStateChanging(): boolean {
+    return this.runner.sent.size > 0;
+  }
+
+  async execute(): Promise<void> {
+    const wf = this.wf;
+    const spec = wf.session;
+    let warm = false;
+    if (this.key && spec) {
+      const stored = await this.d.sessions.loadForRun(this.key);
+      this.base = stored;
+      this.baseVersion = stored?.version ?? 0;
+      if (stored && this.reusable(stored)) {
+        this.adopt(stored);
+        warm = true;
+        this.d.metrics.sessionReuses.inc();
+      } else {
+        this.runner.jar = this.freshJar();
+      }
+    }
+    try {
+      let repairs = 0;
+      for (let i = 0; i < wf.steps.length; ) {
+        const step = wf.steps[i]!;
+        if (step.bootstrap && spec && warm) {
+          if (this.runner.steps[i]!.status === 'skipped') this.runner.steps[i]!.status = 'reused';
+          i++;
+          continue;
+        }
+        if (step.stateChanging && !step.bootstrap && this.runner.sent.has(step.id)) {
+          i++;
+          continue;
+        }
+        try {
+          await this.runner.run(i);
+          if (spec && i === this.lastBootstrap) {
+            this.checkLoggedIn(i);
+            this.loggedIn = true;
+            warm = true;
+            this.runner.dirty = true;
+          }
+          i++;
+        } catch (err) {
+          if (!(err instanceof StepFailure) || err.verdict !== 'broken' || !spec || !this.key) throw err;
+          if (++repairs > MAX_REPAIRS) throw new AppError('session_broken', `${err.message}, again after ${MAX_REPAIRS} repairs`);
+          if (step.bootstrap) this.httpLoginFailed = true;
+          await this.repair(err);
+          warm = true;
+          if (step.bootstrap) i++;
+        }
+      }
+    } finally {
+      await this.saveIfChanged();
+    }
+  }
+
+  private reusable(s: StoredSession): boolean {
+    if (!s.tokens || this.needed.some((t) => !(t in s.tokens))) return false;
+    const now = Date.now();
+    const names = new Set((s.jar?.cookies ?? []).filter((c) => !c.expires || c.expires === 'Infinity' || Date.parse(String(c.expires)) > now).map((c) => c.key));
+    return (this.wf.session?.cookies ?? []).every((c) => names.has(c));
+  }
+
+  private adopt(s: StoredSession): void {
+    this.runner.jar = RunJar.fromStored(s.jar);
+    for (const [k, v] of Object.entries(s.tokens)) this.runner.scope.set(k, v);
+    this.base = s;
+    this.baseVersion = s.version;
+  }
+
+  /** A jar with the cookies page scripts set during the recording (no response sets them). */
+  private freshJar(): RunJar {
+    const jar = newJar();
+    for (const c of this.wf.session?.jsCookies ?? []) setCookie(jar, c.name, c.value, c.domain, c.path);
+    return RunJar.of(jar);
+  }
+
+  private checkLoggedIn(i: number): void {
+    const wanted = this.wf.session?.cookies ?? [];
+    if (!wanted.length) return;
+    const have = new Set(this.runner.jar.names());
+    const missing = wanted.filter((c) => !have.has(c));
+    if (missing.length) throw new StepFailure('session_broken', `The login did not set the session cookie${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, 'broken', i);
+  }
+
+  private async repair(cause: StepFailure): Promise<void> {
+    const started = performance.now();
+    const key = this.key!;
+    const ttl = Math.min(LOCK_MAX_MS, Math.max(1000, this.deadline - Date.now()));
+    let token = await this.d.sessions.lock(key, ttl);
+    if (!token) {
+      await this.d.sessions.waitUnlocked(key, Math.max(0, this.deadline - Date.now()), this.signal);
+      if (await this.adoptNewer()) return this.repaired(cause, 'session repaired by a concurrent run', 'adopted', started);
+      token = await this.d.sessions.lock(key, ttl);
+      if (!token) throw new AppError('session_broken', `${cause.message}; another run is repairing the session and did not finish in time`);
+    }
+    try {
+      if (await this.adoptNewer()) return this.repaired(cause, 'session repaired by a concurrent run', 'adopted', started);
+      let how: 'http' | 'browser' | undefined;
+      let httpError: unknown;
+      if (!this.wf.session!.needsBrowser && !this.httpLoginFailed) {
+        try {
+          await this.httpLogin();
+          how = 'http';
+        } catch (err) {
+          if (!(err instanceof StepFailure) || (err.verdict !== 'broken' && err.verdict !== 'drift' && err.verdict !== 'missing')) throw err;
+          this.httpLoginFailed = true;
+          httpError = err;
+          this.d.log.info('http re-login failed', { workflowId: this.wf.id, reason: err.message });
+        }
+      }
+      if (!how) {
+        if (!this.d.browser) {
+          const why = httpError instanceof Error ? httpError.message : this.wf.session!.needsBrowser ? 'the login needs a browser' : cause.message;
+          throw new AppError('repair_failed', `The session is broken and cannot be repaired without a browser: ${why}`);
+        }
+        await this.browserLogin();
+        how = 'browser';
+      }
+      await this.saveRepaired();
+      this.repaired(cause, how === 'http' ? 're-logged in over HTTP' : 're-logged in with the browser', how === 'http' ? 'http_relogin' : 'browser_relogin', started);
+    } catch (err) {
+      // A session that could not be repaired is dropped, so the next run starts with a login.
+      if (this.base) {
+        this.base = { ...this.base, loggedIn: false, tokens: {} };
+        await this.d.sessions.save(key, this.base).catch(() => undefined);
+      }
+      if (isAppError(err) && !(err instanceof StepFailure) && err.code !== 'session_broken' && err.code !== 'repair_failed') {
+        if (err.code === 'action_failed' || err.code === 'invalid_action') throw new AppError('repair_failed', `Browser login failed: ${err.message}`);
+        throw err;
+      }
+      throw new AppError('repair_failed', `${cause.message}; repairing the session failed: ${(err as Error).message}`);
+    } finally {
+      await this.d.sessions.unlock(key, token);
+    }
+  }
+
+  private repaired(cause: StepFailure, how: string, metric: string, started: number): void {
+    const ms = Math.round(performance.now() - started);
+    this.mode = 'hybrid';
+    this.fallback = { reason: `${cause.message}: ${how}`, ms: (this.fallback?.ms ?? 0) + ms, metric };
+    this.d.metrics.fallbacks.inc({ reason: metric });
+    this.d.log.info('session repaired', { workflowId: this.wf.id, how: metric, ms, cause: cause.message });
+  }
+
+  /** Takes the stored session when another run saved a newer, logged-in one. */
+  private async adoptNewer(): Promise<boolean> {
+    const s = await this.d.sessions.load(this.key!);
+    if (!s) return false;
+    if (s.version > this.baseVersion && s.loggedIn !== false && this.reusable(s)) {
+      this.adopt(s);
+      this.runner.dirty = false;
+      return true;
+    }
+    this.base = s;
+    this.baseVersion = s.version;
+    return false;
+  }
+
+  private async httpLogin(): Promise<void> {
+    this.runner.jar = this.freshJar();
+    for (let i = 0; i <= this.lastBootstrap; i++) {
+      if (this.wf.steps[i]!.bootstrap) await this.runner.run(i);
+    }
+    this.checkLoggedIn(this.lastBootstrap);
+    this.loggedIn = true;
+  }
+
+  private async browserLogin(): Promise<void> {
+    const login = await this.d.browser!.login(this.wf, this.inputs, this.deadline, this.signal);
+    const jar = newJar();
+    for (const c of login.cookies) setCookie(jar, c.name, c.value, c.domain, c.path, c);
+    const have = new Set(login.cookies.map((c) => c.name));
+    for (const c of this.wf.session?.jsCookies ?? []) if (!have.has(c.name)) setCookie(jar, c.name, c.value, c.domain, c.path);
+    this.runner.jar = RunJar.of(jar);
+    this.checkLoggedIn(this.lastBootstrap);
+    // Tokens: re-run the safe steps that supply them, else read them from what the browser got.
+    const bySteps = new Map<string, string[]>();
+    for (const name of this.needed) {
+      const v = this.runner.scope.variable(name);
+      if (v?.source.kind !== 'extract') continue;
+      bySteps.set(v.source.step, [...(bySteps.get(v.source.step) ?? []), name]);
+    }
+    for (const [stepId, names] of bySteps) {
+      const i = this.wf.steps.findIndex((s) => s.id === stepId);
+      const step = this.wf.steps[i];
+      if (step && !step.stateChanging) {
+        await this.runner.run(i);
+        continue;
+      }
+      const res = login.responses.get(stepId);
+      const page = new ResponseView({ status: 200, headers: {}, url: login.url, body: Buffer.from(login.html, 'utf8'), contentType: 'text/html', locations: [], hopUrls: [], setCookies: new Map() });
+      const views = res ? [new ResponseView(res), page] : [page];
+      for (const name of names) {
+        const v = this.runner.scope.variable(name)!;
+        const ex = (v.source as { extractor: Parameters<typeof extract>[0] }).extractor;
+        const value = views.map((view) => extract(ex, view, this.runner.jar)).find((x) => x !== undefined);
+        if (value === undefined) throw new AppError('repair_failed', `After the browser login, ${name} could not be read again (${ex.type} of ${stepId})`);
+        this.runner.scope.set(name, value);
+      }
+    }
+    this.loggedIn = true;
+    this.runner.dirty = true;
+  }
+
+  private snapshot(version: number): StoredSession {
+    const tokens: Record<string, unknown> = {};
+    for (const t of this.tokens) if (this.runner.scope.has(t)) tokens[t] = this.runner.scope.raw(t);
+    return {
+      version,
+      jar: this.runner.jar.serialize(),
+      tokens,
+      loggedIn: this.loggedIn || (this.base?.loggedIn ?? false),
+      loginAt: this.loggedIn ? Date.now() : (this.base?.loginAt ?? 0),
+      updatedAt: Date.now(),
+    };
+  }
+
+  private async saveRepaired(): Promise<void> {
+    const s = this.snapshot(this.baseVersion);
+    if (await this.d.sessions.save(this.key!, s)) {
+      this.baseVersion = s.version;
+      this.runner.dirty = false;
+    }
+  }
+
+  private async saveIfChanged(): Promise<void> {
+    if (!this.key || !this.runner.dirty) return;
+    if (!this.loggedIn && !this.base) return;
+    const s = this.snapshot(this.baseVersion);
+    try {
+      if (await this.d.sessions.save(this.key, s)) this.baseVersion = s.version;
+    } catch (err) {
+      this.d.log.warn('session not saved', { workflowId: this.wf.id, error: (err as Error).message });
+    }
+  }
+}
+
+function setCookie(jar: CookieJar, name: string, value: string, domain: string, path: string, c?: Partial<Cookie>): void {
+  const host = domain.replace(/^\./, '');
+  const secure = c?.secure ?? false;
+  const url = `${secure ? 'https' : 'http'}://${host}${path || '/'}`;
+  let str = `${name}=${value}; Path=${path || '/'}`;
+  if (domain.startsWith('.')) str += `; Domain=${host}`;
+  if (c?.expires !== undefined && c.expires > 0) str += `; Expires=${new Date(c.expires * 1000).toUTCString()}`;
+  if (c?.httpOnly) str += '; HttpOnly';
+  if (secure) str += '; Secure';
+  try {
+    jar.setCookieSync(str, url, { ignoreError: true });
+  } catch {
+    // A cookie tough-cookie will not take is one the HTTP runner could not send either.
+  }
+}

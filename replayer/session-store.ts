@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { CookieJar, type SerializedCookieJar } from 'tough-cookie';
+import { AppError, type Logger, type RedisStore } from '../core/index.js';
+import { SessionCache } from './session-cache.js';
+
+/** What is kept per (workflow, session name): the cookie jar and the tokens the login extracted. */
+export interface StoredSession {
+  /** Bumped on every write; a write that expected another version is dropped (a newer one won). */
+  version: number;
+  jar: SerializedCookieJar;
+  /** Source values of variables the bootstrap extracted (CSRF token, …). */
+  tokens: Record<string, unknown>;
+  /** False once a repair failed: the next run logs in from scratch. */
+  loggedIn: boolean;
+  /** When the login that made this session happened (ms). */
+  loginAt: number;
+  updatedAt: number;
+}
+
+export interface SessionStoreOptions {
+  store: RedisStore;
+  /** Sessions unused this long are dropped by Redis (ms). Default 30 days. */
+  ttlMs?: number;
+  logger: Logger;
+}
+
+// Writes only when the stored version is the one the run started from: two runs sharing a
+// session never overwrite a newer (e.g. just repaired) session with a stale copy.
+const SAVE_IF_VERSION = `
+local cur = redis.call('HGET', KEYS[1], 'version')
+if (cur == false and ARGV[1] ~= '0') or (cur ~= false and cur ~= ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'data', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[2] .. ' ' .. KEYS[1])
+return 1`;
+
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * Sessions in Redis, one hash per (workflow id, session name) under store.key('session', …),
+ * plus a lock key around repairs (SET NX PX) so that concurrent runs log in once.
+ */
+export class SessionStore {
+  private readonly store: RedisStore;
+  private readonly ttlMs: number;
+  private readonly channel: string;
+  private readonly cache: SessionCache;
+
+  constructor(opts: SessionStoreOptions) {
+    this.store = opts.store;
+    this.ttlMs = opts.ttlMs ?? 30 * 86_400_000;
+    this.channel = opts.store.key('session-writes');
+    this.cache = new SessionCache({ redis: opts.store.redis, channel: this.channel, logger: opts.logger });
+  }
+
+  /**
+   * The session for a run's start: from the in-process cache when it is live and fresh, else
+   * from Redis (then cached). Repairs use load(), which always reads Redis.
+   */
+  async loadForRun(key: string): Promise<StoredSession | undefined> {
+    this.cache.ensureStarted();
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const epoch = this.cache.currentEpoch;
+    const s = await this.load(key);
+    if (s) this.cache.set(key, s, epoch);
+    return s;
+  }
+
+  async close(): Promise<void> {
+    await this.cache.close();
+  }
+
+  key(workflowId: string, name: string): string {
+    return this.store.key('session', workflowId, name);
+  }
+
+  async load(key: string): Promise<StoredSession | undefined> {
+    const data = await this.guard(() => this.store.redis.hget(key, 'data'));
+    if (!data) return undefined;
+    try {
+      return JSON.parse(data) as StoredSession;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Saves `s` as version s.version + 1 if the stored version is still s.version; false otherwise. */
+  async save(key: string, s: StoredSession): Promise<boolean> {
+    const next: StoredSession = { ...s, version: s.version + 1, updatedAt: Date.now() };
+    const epoch = this.cache.currentEpoch;
+    const ok = await this.guard(() => this.store.redis.eval(SAVE_IF_VERSION, 1, key, String(s.version), String(next.version), JSON.stringify(next), String(this.ttlMs), this.channel));
+    if (ok !== 1) {
+      this.cache.delete(key);
+      return false;
+    }
+    s.version = next.version;
+    this.cache.set(key, next, epoch);
+    return true;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.cache.delete(key);
+    await this.guard(() => this.store.redis.multi().del(key).publish(this.channel, `${Number.MAX_SAFE_INTEGER} ${key}`).exec());
+  }
+
+  /** A lock token when taken, undefined when another run holds the lock. */
+  async lock(key: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomBytes(12).toString('hex');
+    const res = await this.guard(() => this.store.redis.set(key + ':lock', token, 'PX', Math.max(1000, Math.ceil(ttlMs)), 'NX'));
+    return res === 'OK' ? token : undefined;
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    await this.guard(() => this.store.redis.eval(UNLOCK, 1, key + ':lock', token)).catch(() => undefined);
+  }
+
+  /** Waits until the lock is free (or timeoutMs passed); true when it was released in time. */
+  async waitUnlocked(key: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    let delay = 50;
+    while (Date.now() < until && !signal?.aborted) {
+      const held = await this.guard(() => this.store.redis.exists(key + ':lock'));
+      if (!held) return true;
+      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, until - Date.now()))));
+      delay = Math.min(delay * 2, 500);
+    }
+    return false;
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+    }
+  }
+}
+
+/** A jar from its stored form, or an empty one. */
+export function jarFrom(serialized: SerializedCookieJar | undefined): CookieJar {
+  if (!serialized) return newJar();
+  try {
+    return CookieJar.deserializeSync(serialized);
+  } catch {
+    return newJar();
+  }
+}
+
+export function newJar(): CookieJar {
+  return new CookieJar(undefined, { looseMode: true, rejectPublicSuffixes: false, allowSpecialUseDomain: true });
+}
