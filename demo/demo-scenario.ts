@@ -76,7 +76,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
     const runUrl = `${url}/v1/workflows/${workflow.id}/runs`;
     const run = (inputs: Record<string, unknown>, mode = 'auto') => api<Run>(runUrl, 'POST', { inputs, mode, wait: 120 });
-    const show = (r: Run) => `${r.status} in ${r.durationMs} ms, mode ${r.mode}${r.fallback ? `, repaired in a browser (${r.fallback.reason})` : ''} → ${JSON.stringify(r.output?.body).slice(0, 90)}`;
+    const show = (r: Run) =>
+      `${r.status} in ${r.durationMs} ms, mode ${r.mode}${r.fallback ? `, repaired in a browser (${r.fallback.reason})` : ''} → ${
+        r.error ? `${r.error.code}: ${r.error.message}` : JSON.stringify(r.output?.body ?? null).slice(0, 90)
+      }`;
 
     say('\n3. running at HTTP level with new inputs (the first run logs in over HTTP; the rest reuse the session):');
     const first = await run({ query: 'banana', title: 'Made by replayfarm' });
@@ -102,6 +105,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     say('\n5. the same workflow in a real (pooled) browser, for comparison:');
     const browser = await run({ query: 'apple', title: 'Browser run' }, 'browser');
     say(`   ${show(browser)}`);
+    if (browser.status !== 'succeeded') throw new Error(`the browser run failed: ${browser.error?.code} ${browser.error?.message}`);
 
     const runs = [first, ...[repaired, after, browser]];
     const figures: DemoFigures = {

@@ -92,6 +92,32 @@ function pageScript(binding: string): void {
     return t || norm(el.getAttribute('title'));
   };
 
+  // What the person typed (not secrets) is kept for the tab: a link or button whose name echoes
+  // it ("My new item" after creating "My new item") must not be selected by that text, or the
+  // selector breaks as soon as a run types something else.
+  const TYPED_KEY = '__rf_typed';
+  const typedValues = (): string[] => {
+    try {
+      return JSON.parse(sessionStorage.getItem(TYPED_KEY) ?? '[]') as string[];
+    } catch {
+      return [];
+    }
+  };
+  const remember = (v: string) => {
+    const t = norm(v).toLowerCase();
+    if (t.length < 3) return;
+    try {
+      const all = typedValues();
+      if (!all.includes(t)) sessionStorage.setItem(TYPED_KEY, JSON.stringify([...all, t].slice(-50)));
+    } catch {
+      /* storage disabled: selectors may then echo typed text */
+    }
+  };
+  const echoesTyping = (text: string) => {
+    const low = text.toLowerCase();
+    return typedValues().some((t) => low.includes(t));
+  };
+
   const cssPath = (el: Element): string => {
     const parts: string[] = [];
     let cur: Element | null = el;
@@ -102,13 +128,16 @@ function pageScript(binding: string): void {
         break;
       }
       const parent: Element | null = cur.parentElement;
-      let part = tag;
+      // a stable class (not generated: no long digit runs, no hashes) says what the element is
+      const cls = Array.from(cur.classList).find((c) => /^[a-z][a-z-]{2,30}$/i.test(c));
+      let part = cls ? `${tag}.${CSS.escape(cls)}` : tag;
       if (parent) {
         const same = Array.from(parent.children).filter((c) => c.tagName === cur!.tagName);
         if (same.length > 1) part += `:nth-of-type(${same.indexOf(cur) + 1})`;
       }
       parts.unshift(part);
-      if (unique(parts.join(' > '))) break;
+      // a lone `a` or `button` is unique only until the page grows: anchor it to a parent
+      if (parts.length >= 2 && unique(parts.join(' > '))) break;
       cur = parent;
     }
     return parts.join(' > ');
@@ -139,13 +168,13 @@ function pageScript(binding: string): void {
     const role = implicitRole(el);
     if (role) {
       const accName = accessibleName(el);
-      if (accName && accName.length <= 80) {
+      if (accName && accName.length <= 80 && !echoesTyping(accName)) {
         const same = Array.from(document.querySelectorAll('*')).filter((x) => implicitRole(x) === role && accessibleName(x) === accName);
         if (same.length === 1) return `role=${role}[name=${q(accName)}s]`;
       }
     }
     const text = textOf(el);
-    if (text && text.length <= 60 && !isTextField(el)) {
+    if (text && text.length <= 60 && !isTextField(el) && !echoesTyping(text)) {
       const matches = Array.from(document.querySelectorAll('body *')).filter((x) => textOf(x) === text && !Array.from(x.children).some((c) => textOf(c) === text));
       if (matches.length === 1 && matches[0] === el) return `text=${q(text)}`;
     }
@@ -201,7 +230,9 @@ function pageScript(binding: string): void {
   const dirty = new Set<Element>();
   const flush = (el: Element) => {
     if (!dirty.delete(el) || !el.isConnected) return;
-    send({ kind: 'fill', value: valueOf(el), ...describe(el) });
+    const d = describe(el);
+    if (!d.secret) remember(valueOf(el));
+    send({ kind: 'fill', value: valueOf(el), ...d });
   };
   const flushAll = () => [...dirty].forEach(flush);
   Object.defineProperty(w, '__rfFlush', { value: flushAll });

@@ -59,6 +59,11 @@ describe('recorder: scripted headless recording', function () {
     expect(fills[0]!.value).to.equal('alice');
     expect(acts[3]).to.include({ type: 'click', selector: 'role=button[name="Log in"s]' });
     expect(acts[0]).to.include({ type: 'goto', url: `${site.url}/login` });
+    // the created item's link reads the typed title: its selector must not depend on that text
+    const itemClick = acts[acts.length - 2]!;
+    expect(itemClick.type).to.equal('click');
+    expect(itemClick.selector).to.not.include('My new item');
+    expect(itemClick.selector).to.match(/a\.item-link/);
     for (const a of acts) expect(a.pageUrl, JSON.stringify(a)).to.match(/^http:\/\/127\.0\.0\.1/);
 
     // The stored HAR: valid, structure intact, no password, no session id.
