@@ -125,7 +125,16 @@ export class RunQueue {
     this.bull.queue.on('error', (err) => this.log.warn('queue connection error', { error: err.message }));
     this.sub = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: false, lazyConnect: true });
     this.sub.on('error', (err) => this.log.warn('subscriber connection error', { error: err.message }));
-    this.sub.on('message', (_channel: string, runId: string) => this.waiters.wake(runId));
+    // a message is a finished run's JSON (or, from markDone, just its id)
+    this.sub.on('message', (_channel: string, message: string) => {
+      if (!message.startsWith('{')) return this.waiters.wake(message);
+      try {
+        const run = JSON.parse(message) as Run;
+        this.waiters.wake(run.id, run);
+      } catch {
+        /* not ours */
+      }
+    });
     await this.sub.connect();
     await this.sub.subscribe(this.doneChannel);
     await this.bull.queue.isReady();

@@ -55,8 +55,12 @@ export class RunWaiters {
     });
   }
 
-  wake(runId: string): void {
-    for (const w of this.byRun.get(runId) ?? []) w.check();
+  /** A completion message: with the finished run in it, waiters answer without reading it back. */
+  wake(runId: string, run?: Run): void {
+    for (const w of [...(this.byRun.get(runId) ?? [])]) {
+      if (run && isFinished(run)) w.settle(run);
+      else w.check();
+    }
   }
 
   /** Answers every waiter now with the run as it is (on close). */

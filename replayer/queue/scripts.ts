@@ -24,7 +24,7 @@ export const SLOT_TTL_MS = 6 * 3600_000;
 // Compare-and-set of a run record: only the execution that owns the run (same attempt number,
 // not finished yet) may write it. Fences a worker that lost its job (lock expired while its event
 // loop was blocked, or close() timed out) from overwriting the result of the worker that took over.
-// With KEYS[2] (a finished run) it also frees the workflow slot and publishes the completion.
+// With KEYS[2] (a finished run) it also frees the workflow slot and publishes the finished run.
 export const SAVE_IF_CURRENT = `
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 0 end
@@ -33,6 +33,7 @@ if tonumber(r.attempts) ~= tonumber(ARGV[1]) or r.status == 'succeeded' or r.sta
 redis.call('SET', KEYS[1], ARGV[2])
 if KEYS[2] then
   redis.call('ZREM', KEYS[2], ARGV[3])
-  redis.call('PUBLISH', ARGV[4], ARGV[3])
+  -- the finished run itself, so waiters need not read it back
+  redis.call('PUBLISH', ARGV[4], ARGV[2])
 end
 return 1`;
