@@ -86,7 +86,8 @@ async function main(): Promise<void> {
   try {
     log(`warming up (${HTTP_N} http iterations, ${BROWSER_N} browser iterations each)`);
     ok(await replayer.run(wf, { mode: 'http' }), 'cold http run');
-    for (let i = 0; i < 30; i++) {
+    // Long enough for the JIT to settle on both paths: short warm-ups measure compilation, not the code.
+    for (let i = 0; i < 300; i++) {
       ok(await replayer.run(wf, { mode: 'http' }), 'warm-up run');
       await script.run('warm-up');
     }

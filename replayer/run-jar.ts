@@ -43,6 +43,7 @@ class SharedJar {
 }
 
 const shared = new WeakMap<SerializedCookieJar, SharedJar>();
+const EMPTY: SerializedCookieJar = newJar().serializeSync()!;
 
 /**
  * A run's cookies: starts on the shared jar of the stored session and copies it on the first
@@ -70,6 +71,11 @@ export class RunJar {
 
   static of(jar: CookieJar): RunJar {
     return new RunJar(undefined, jar);
+  }
+
+  /** An empty jar (tough-cookie's is only built on the first write). */
+  static empty(): RunJar {
+    return RunJar.fromStored(EMPTY);
   }
 
   /** The Cookie header for a URL ('' when none). */

@@ -53,7 +53,7 @@ export class SessionRun {
     private readonly signal: AbortSignal,
   ) {
     if (wf.session) this.key = d.sessions.key(wf.id, sessionName);
-    this.runner = new HttpStepRunner(d, wf, inputs.get, RunJar.of(newJar()), deadline, signal);
+    this.runner = new HttpStepRunner(d, wf, inputs.get, RunJar.empty(), deadline, signal);
     const c = compileWorkflow(wf);
     this.tokens = c.tokens;
     this.needed = c.neededTokens;
@@ -182,16 +182,20 @@ export class SessionRun {
       await this.saveRepaired();
       this.repaired(cause, how === 'http' ? 're-logged in over HTTP' : 're-logged in with the browser', how === 'http' ? 'http_relogin' : 'browser_relogin', started);
     } catch (err) {
+      const sessionProblem =
+        err instanceof StepFailure
+          ? err.verdict === 'broken' || err.verdict === 'drift' || err.verdict === 'missing'
+          : isAppError(err) && ['session_broken', 'repair_failed', 'action_failed', 'invalid_action', 'site_changed'].includes(err.code);
+      // The site being down, the deadline, Redis or the pool: not the session's fault, keep it and say what it was.
+      if (!sessionProblem) throw err;
       // A session that could not be repaired is dropped, so the next run starts with a login.
       if (this.base) {
         this.base = { ...this.base, loggedIn: false, tokens: {} };
         await this.d.sessions.save(key, this.base).catch(() => undefined);
       }
-      if (isAppError(err) && !(err instanceof StepFailure) && err.code !== 'session_broken' && err.code !== 'repair_failed') {
-        if (err.code === 'action_failed' || err.code === 'invalid_action') throw new AppError('repair_failed', `Browser login failed: ${err.message}`);
-        throw err;
-      }
-      throw new AppError('repair_failed', `${cause.message}; repairing the session failed: ${(err as Error).message}`);
+      if (isAppError(err) && err.code === 'repair_failed') throw err;
+      const how = isAppError(err) && (err.code === 'action_failed' || err.code === 'invalid_action') ? 'the browser login failed: ' : '';
+      throw new AppError('repair_failed', `${cause.message}; repairing the session failed: ${how}${(err as Error).message}`);
     } finally {
       await this.d.sessions.unlock(key, token);
     }

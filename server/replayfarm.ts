@@ -18,9 +18,9 @@ import {
 } from '../core/index.js';
 import { BrowserPool } from '../browser-pool/index.js';
 import { RecordingManager } from '../recorder/index.js';
-import { Replayer } from '../replayer/index.js';
-import { RunQueue, RunWorker } from '../replayer/queue/index.js';
-import { AddressPolicy } from '../replayer/address-policy.js';
+import { AddressPolicy, Replayer, RunQueue, RunWorker } from '../replayer/index.js';
+
+
 import { buildApp } from './app.js';
 import { healthRoutes } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AppError, type RedisStore, type Run, type Workflow } from '../../core/index.js';
-import type { RunQueue } from '../../replayer/queue/index.js';
+import type { RunQueue } from '../../replayer/index.js';
 import { Checker, requireObject } from '../validate.js';
 import { loadWorkflow } from './workflows.js';
 
