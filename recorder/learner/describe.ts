@@ -2,10 +2,16 @@ import type { Extractor } from '../../core/index.js';
 import type { Chain } from './chains.js';
 import type { Slot } from './request-model.js';
 
-/** `POST /login`, or `POST /login → /app` when redirects were collapsed into the step. */
-export function chainLabel(c: Chain): string {
-  const path = c.head.url?.pathname ?? c.head.rawUrl;
-  const final = c.hops.length && c.final.url && c.final.url.pathname !== path ? ` → ${c.final.url.pathname}` : '';
+/**
+ * `POST /login`, or `POST /login → /app` when redirects were collapsed into the step. With the
+ * step's URL template, dynamic path segments show as their variables (`GET /api/items/{{id}}`),
+ * not as the ids of the recording.
+ */
+export function chainLabel(c: Chain, urlTemplate?: string): string {
+  const recorded = c.head.url?.pathname ?? c.head.rawUrl;
+  const templated = urlTemplate?.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split('?')[0];
+  const path = templated || recorded;
+  const final = c.hops.length && c.final.url && c.final.url.pathname !== recorded ? ` → ${c.final.url.pathname}` : '';
   return `${c.head.method} ${path}${final}`;
 }
 

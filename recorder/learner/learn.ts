@@ -125,7 +125,7 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
     const request = renderRequest(model, (s) => cat.parts(s, id), used);
     return {
       id,
-      description: chainLabel(c),
+      description: chainLabel(c, request.url),
       request,
       redirects: c.hops.length,
       stateChanging: STATE_CHANGING.has(c.head.method),

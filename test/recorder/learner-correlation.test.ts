@@ -25,7 +25,7 @@ describe('learner: correlation sources', () => {
       { url: `${ORIGIN}/api/orders`, ...json({ data: { items: [{ id: 'ord_77812', total: 12 }] } }) },
       { url: `${ORIGIN}/api/orders/ord_77812`, ...json({ id: 'ord_77812', lines: [] }) },
     ]);
-    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /api/orders', 'GET /api/orders/ord_77812']);
+    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /api/orders', 'GET /api/orders/{{id}}']);
     expect(lastStep(wf).request.url).to.equal(`${ORIGIN}/api/orders/{{id}}`);
     const v = variable(wf, 'id');
     expect(v.source).to.deep.equal({ kind: 'extract', step: 's1', extractor: { type: 'json', path: '$.data.items[0].id' } });
@@ -39,7 +39,7 @@ describe('learner: correlation sources', () => {
       { url: `${ORIGIN}/api/orders/ord_77812`, ...json({ id: 'ord_77812', lines: [] }) },
       { url: `${ORIGIN}/api/notifications`, ...json({ count: 0 }) },
     ]);
-    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /api/orders', 'GET /api/orders/ord_77812']);
+    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /api/orders', 'GET /api/orders/{{id}}']);
     expect(wf.output.step).to.equal('s2');
   });
 
@@ -184,7 +184,7 @@ describe('learner: guards and fallbacks', () => {
     ]);
     const v = wf.variables.find((x) => x.source.kind === 'extract')!;
     expect(v.source).to.deep.equal({ kind: 'extract', step: 's1', extractor: { type: 'json', path: '$.second' } });
-    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /api/b', 'GET /api/c/val_0123456789']);
+    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /api/b', 'GET /api/c/{{second}}']);
   });
 
   it('marks UUIDs, timestamps and nonces no response supplied as generated', () => {

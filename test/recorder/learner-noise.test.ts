@@ -61,7 +61,7 @@ describe('learner: noise', () => {
       ['s1', 'GET /login', true, 0],
       ['s2', 'POST /login → /app', true, 1],
       ['s3', 'POST /api/docs', false, 0],
-      ['s4', 'GET /api/docs/doc_a1b2c3d4', false, 0],
+      ['s4', 'GET /api/docs/{{id}}', false, 0],
     ]);
     expect(wf.variables.map((v) => [v.name, v.source.kind === 'extract' ? `${v.source.step}:${v.source.extractor.type}` : v.source.kind])).to.deep.equal([
       ['authenticity_token', 's1:html_input'],
@@ -120,7 +120,7 @@ describe('learner: target and leniency', () => {
   it('does not take a poll that ran only twice, the second time after the last action, as the target', () => {
     const [a, b, c, d, e] = core();
     const wf = learnOf([a!, b!, c!, ...polls(1), d!, e!, ...polls(1)], ACTIONS);
-    expect(wf.steps.map((s) => s.description).pop()).to.equal('GET /api/docs/doc_a1b2c3d4');
+    expect(wf.steps.map((s) => s.description).pop()).to.equal('GET /api/docs/{{id}}');
   });
 
   it('learns entries that lack optional fields (no headers, cookies, content, timings or response)', () => {
@@ -136,7 +136,7 @@ describe('learner: target and leniency', () => {
     sparse.push({ request: { url: 'not a url' }, response: { status: 200 } });
     sparse.push({});
     const wf = learn(file, { actions: ACTIONS, sealSecret: seal, id: 'wf_n', now: () => new Date(0) });
-    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /login', 'POST /login → /app', 'POST /api/docs', 'GET /api/docs/doc_a1b2c3d4']);
+    expect(wf.steps.map((s) => s.description)).to.deep.equal(['GET /login', 'POST /login → /app', 'POST /api/docs', 'GET /api/docs/{{id}}']);
     expect(wf.stats.dropped).to.deep.include({ failed: 1, non_http: 2 });
   });
 
@@ -160,6 +160,6 @@ describe('learner: service workers', () => {
     sw.response._fetchedViaServiceWorker = true;
     const wf = learn(file, { actions: ACTIONS, sealSecret: seal, id: 'wf_n', now: () => new Date(0) });
     expect(wf.stats.dropped.service_worker).to.equal(1);
-    expect(wf.steps.map((s) => s.description).pop()).to.equal('GET /api/docs/doc_a1b2c3d4');
+    expect(wf.steps.map((s) => s.description).pop()).to.equal('GET /api/docs/{{id}}');
   });
 });

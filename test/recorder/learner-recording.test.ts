@@ -39,7 +39,7 @@ describe('learner: a real recording of the fixture site', function () {
       ['s2', 'POST /login → /app', true, 1, true, 200],
       ['s3', 'GET /api/search', false, 0, false, 200],
       ['s4', 'POST /api/items', false, 0, true, 201],
-      ['s5', `GET /api/items/${itemId}`, false, 0, false, 200],
+      ['s5', 'GET /api/items/{{id}}', false, 0, false, 200],
     ]);
     expect(wf.output).to.deep.equal({ step: 's5' });
     expect(wf.origins).to.deep.equal([rec.siteUrl]);

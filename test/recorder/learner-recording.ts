@@ -29,8 +29,11 @@ export async function recordFixtureFlow(opts: { pollIntervalMs?: number } = {}):
     const page = await context.newPage();
     const actions = fixtureFlow(site);
     for (const a of actions) await performAction(page, a, { timeoutMs: 30_000 });
-    // Let the page poll a few more times after the last action, as a person would linger.
-    await page.waitForResponse((r) => r.url().endsWith('/api/notifications'), { timeout: 30_000 });
+    // Let the page poll a few more times after the last action, as a person would linger: the
+    // learner calls a GET polling once it repeated at least three times.
+    const polls = () => site.counters()['GET /api/notifications'] ?? 0;
+    const target = Math.max(polls(), 2) + 1;
+    while (polls() < target) await page.waitForResponse((r) => r.url().endsWith('/api/notifications'), { timeout: 30_000 });
     await context.close();
     const har = JSON.parse(readFileSync(path, 'utf8')) as HARFile;
     return { har, actions, siteUrl: site.url, analyticsUrl: site.analyticsUrl };
