@@ -122,8 +122,12 @@ export interface SessionSpec {
   brokenStatuses: number[];
   /** Body patterns (regular expressions, case-insensitive) that mean "log in again" or a CSRF failure. */
   brokenPatterns: string[];
-  /** Cookies the browser sent that no response set (page JavaScript set them), with their recorded values. */
-  jsCookies: Array<{ name: string; value: string; domain: string; path: string }>;
+  /**
+   * Cookies the browser sent that no response set (page JavaScript set them). Cookies are secrets:
+   * the recorded value is kept sealed (`valueSealed`, core/secret-box); `value` is for callers
+   * building a workflow by hand.
+   */
+  jsCookies: Array<{ name: string; value?: string; valueSealed?: string; domain: string; path: string }>;
   /** A bootstrap step carried a JS-set cookie: logging in needs a browser. */
   needsBrowser: boolean;
 }

@@ -58,6 +58,7 @@ const HOST_CHECK_TTL_MS = 10_000;
  * failed RunResult with an error code from core/errors.
  */
 export class Replayer {
+  private readonly opened = new WeakMap<Workflow, Workflow>();
   private readonly o: Required<Omit<ReplayerOptions, 'retries' | 'breaker' | 'clock'>> & { retries: { attempts: number; baseDelayMs: number; maxDelayMs: number } };
   private readonly log: Logger;
   private readonly metrics: ReplayMetrics;
@@ -120,7 +121,21 @@ export class Replayer {
     await Promise.all([this.client.close(), this.sessions.close()]);
   }
 
-  private async execute(wf: Workflow, req: RunRequest): Promise<RunResult> {
+  /** The workflow with its sealed JS-cookie values opened (memoised per workflow object). */
+  private unsealed(wf: Workflow): Workflow {
+    const js = wf?.session?.jsCookies;
+    if (!js?.some((c) => c.value === undefined && c.valueSealed)) return wf;
+    let open = this.opened.get(wf);
+    if (!open) {
+      const jsCookies = js.map((c) => (c.value === undefined && c.valueSealed ? { ...c, value: this.o.secretBox.open(c.valueSealed) } : c));
+      open = { ...wf, session: { ...wf.session!, jsCookies } };
+      this.opened.set(wf, open);
+    }
+    return open;
+  }
+
+  private async execute(sealed: Workflow, req: RunRequest): Promise<RunResult> {
+    const wf = this.unsealed(sealed);
     const started = performance.now();
     const requested = req.mode ?? 'auto';
     const deadline = Date.now() + this.o.runDeadlineMs;

@@ -133,7 +133,7 @@ export class SessionRun {
   /** A jar with the cookies page scripts set during the recording (no response sets them). */
   private freshJar(): RunJar {
     const jar = newJar();
-    for (const c of this.wf.session?.jsCookies ?? []) setCookie(jar, c.name, c.value, c.domain, c.path);
+    for (const c of this.wf.session?.jsCookies ?? []) if (c.value !== undefined) setCookie(jar, c.name, c.value, c.domain, c.path);
     return RunJar.of(jar);
   }
 
@@ -237,7 +237,7 @@ export class SessionRun {
     const jar = newJar();
     for (const c of login.cookies) setCookie(jar, c.name, c.value, c.domain, c.path, c);
     const have = new Set(login.cookies.map((c) => c.name));
-    for (const c of this.wf.session?.jsCookies ?? []) if (!have.has(c.name)) setCookie(jar, c.name, c.value, c.domain, c.path);
+    for (const c of this.wf.session?.jsCookies ?? []) if (!have.has(c.name) && c.value !== undefined) setCookie(jar, c.name, c.value, c.domain, c.path);
     this.runner.jar = RunJar.of(jar);
     this.checkLoggedIn(this.lastBootstrap);
     // Tokens: re-run the safe steps that supply them, else read them from what the browser got.

@@ -138,6 +138,8 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
   const inputs = cat.workflowInputs();
   const session = sessionSpec(a, sel, stepIds, [...new Set(cat.tokenVars)]);
   notes.push(...traceNotes(a, sel.kept, cat, typed, session));
+  // cookie values are secrets: only the sealed form leaves the learner
+  if (session) session.jsCookies = session.jsCookies.map(({ value, ...c }) => ({ ...c, ...(value !== undefined ? { valueSealed: opts.sealSecret(value) } : {}) }));
 
   const dropped: Record<string, number> = {};
   const keptSet = new Set(sel.kept);

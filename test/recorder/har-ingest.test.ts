@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { sharedHarsDir } from '../helpers/shared-fixtures.js';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,7 @@ import harValidator from 'har-validator';
 import { AppError } from '../../core/index.js';
 import { ingestHar } from '../../recorder/index.js';
 
-const HARS = new URL('../../../shared/fixtures/hars/', import.meta.url);
+const HARS = sharedHarsDir();
 const LIMIT = 50 * 1024 * 1024;
 const files = readdirSync(fileURLToPath(HARS)).filter((f) => f.endsWith('.har'));
 

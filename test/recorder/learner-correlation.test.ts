@@ -260,7 +260,8 @@ describe('learner: guards and fallbacks', () => {
     ]);
     expect(wf.session).to.include({ loginUrl: `${ORIGIN}/login`, needsBrowser: true });
     expect(wf.session?.cookies).to.deep.equal(['app_session']);
-    expect(wf.session?.jsCookies).to.deep.equal([{ name: 'js_check', value: 'jc_42424242', domain: 'shop.example.com', path: '/' }]);
+    expect(wf.session?.jsCookies).to.deep.equal([{ name: 'js_check', valueSealed: 'sealed(11)', domain: 'shop.example.com', path: '/' }]);
+    expect(JSON.stringify(wf)).to.not.include('jc_42424242');
     expect(wf.session?.brokenStatuses).to.deep.equal([401, 403, 419, 440]);
     for (const s of wf.steps) expect(s.request.headers.map((h) => h.name.toLowerCase())).to.not.include('cookie');
     expect(JSON.stringify(wf)).to.not.include('sess_0a0b0c0d0e');

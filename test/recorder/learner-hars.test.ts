@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import { sharedHarsDir } from '../helpers/shared-fixtures.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isSecretHeader, type HARFile, type Workflow } from '../../core/index.js';
 import { learn, type LearnOptions } from '../../recorder/learner/index.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/fixtures/hars/', import.meta.url));
+const DIR = fileURLToPath(sharedHarsDir());
 const seal = (s: string): string => `sealed(${s.length})`;
 
 /** Parses like an upload does before validation: strip a BOM; undefined when not JSON at all. */

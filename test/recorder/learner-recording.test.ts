@@ -89,7 +89,9 @@ describe('learner: a real recording of the fixture site', function () {
   it('describes the session: Set-Cookie sid, bootstrap steps, login URL, the JS-set ui_theme', () => {
     expect(wf.session).to.deep.include({ bootstrapSteps: ['s1', 's2'], cookies: ['sid'], loginUrl: `${rec.siteUrl}/login`, needsBrowser: false });
     expect(wf.session!.tokens).to.deep.equal(['csrf', 'return_to', 'csrf_token']);
-    expect(wf.session!.jsCookies).to.deep.equal([{ name: 'ui_theme', value: 'dark', domain: '127.0.0.1', path: '/' }]);
+    const js = wf.session!.jsCookies;
+    expect(js.map(({ valueSealed, ...c }) => c)).to.deep.equal([{ name: 'ui_theme', domain: '127.0.0.1', path: '/' }]);
+    expect(box.open(js[0]!.valueSealed!)).to.equal('dark');
     expect(wf.session!.brokenStatuses).to.deep.equal([401, 403, 419, 440]);
     expect(wf.session!.brokenPatterns).to.include('invalid csrf');
     for (const s of wf.steps) expect(s.request.headers.map((h) => h.name.toLowerCase())).to.not.include('cookie');

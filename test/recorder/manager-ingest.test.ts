@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { sharedHarsDir } from '../helpers/shared-fixtures.js';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { AppError, type Recording, type Workflow } from '../../core/index.js';
 import { recorderRig, type RecorderRig } from './helpers.js';
 
-const HARS = new URL('../../../shared/fixtures/hars/', import.meta.url);
+const HARS = sharedHarsDir();
 
 async function metric(rig: RecorderRig, name: string, labels: Record<string, string>): Promise<number> {
   const m = rig.registry.getSingleMetric(name);

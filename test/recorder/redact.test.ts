@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { sharedHarsDir } from '../helpers/shared-fixtures.js';
 import { expect } from 'chai';
 import harValidator from 'har-validator';
 import type { Action, HAREntry, HARFile } from '../../core/index.js';
 import { ingestHar, parseActions, redactActions, redactHar } from '../../recorder/index.js';
 import { AppError } from '../../core/index.js';
 
-const HARS = new URL('../../../shared/fixtures/hars/', import.meta.url);
+const HARS = sharedHarsDir();
 const SID = 'sess-4f9c2a7d1e8b';
 const PW = 'hunter2-pw';
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.payload.sig';
