@@ -7,7 +7,7 @@ import { sharedHarsDir } from '../helpers/shared-fixtures.js';
 const HARS = sharedHarsDir();
 
 async function upload(app: TestApp, body: Buffer | string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${app.url}/v1/hars?name=upload`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await fetch(`${app.url}/v1/hars?name=upload`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
   const text = await res.text();
   expect(text, 'no stack trace').not.to.match(/\n\s+at |node_modules/);
   return { status: res.status, json: JSON.parse(text) };
