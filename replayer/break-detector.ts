@@ -33,52 +33,57 @@ export function detect(step: WorkflowStep, view: ResponseView, ctx: DetectContex
   const res = view.res;
   const exp = step.expect;
   const status = res.status;
-  const what = `${step.id} (${step.description})`;
+  // Messages and body scans are only worked out on the paths that use them: most steps are ok.
+  const what = () => `${step.id} (${step.description})`;
 
   if ((status >= 500 && exp.status < 500) || (status === 429 && exp.status !== 429)) {
-    return { kind: 'transient', reason: `${what} answered ${status}`, retryAfterMs: retryAfterMs(header(res.headers, 'retry-after')) };
+    return { kind: 'transient', reason: `${what()} answered ${status}`, retryAfterMs: retryAfterMs(header(res.headers, 'retry-after')) };
   }
 
   const session = ctx.session;
   if (session?.loginUrl && !ctx.expectsLoginPage && redirectedToLogin(res.hopUrls, res.locations, res.url, session.loginUrl, exp.redirectTo)) {
-    return { kind: 'broken', reason: `${what} was redirected to the login page` };
+    return { kind: 'broken', reason: `${what()} was redirected to the login page` };
   }
   const broken = session?.brokenStatuses?.length ? session.brokenStatuses : DEFAULT_BROKEN_STATUSES;
   if (session && status !== exp.status && broken.includes(status)) {
-    return { kind: 'broken', reason: `${what} answered ${status}` };
+    return { kind: 'broken', reason: `${what()} answered ${status}` };
   }
 
-  const loginPage = !ctx.expectsLoginPage && isHtml(res.contentType) && PASSWORD_FIELD.test(view.text);
-  const patternHit = !ctx.expectsLoginPage && session ? compiledPatterns.find((p) => p.test(view.text)) : undefined;
+  let login: boolean | undefined;
+  const loginPage = () => (login ??= !ctx.expectsLoginPage && isHtml(res.contentType) && PASSWORD_FIELD.test(view.text));
+  let hit: RegExp | null | undefined;
+  const patternHit = () => (hit === undefined ? (hit = !ctx.expectsLoginPage && session ? (compiledPatterns.find((p) => p.test(view.text)) ?? null) : null) : hit);
   const sameClass = Math.floor(status / 100) === Math.floor(exp.status / 100);
 
   if (!sameClass) {
-    if (loginPage) return { kind: 'broken', reason: `${what} answered ${status} with a login form (recorded ${exp.status})` };
-    if (patternHit) return { kind: 'broken', reason: `${what} answered ${status} matching /${patternHit.source}/ (recorded ${exp.status})` };
-    if (session && status >= 400 && CSRF_ERROR.test(view.text)) return { kind: 'broken', reason: `${what} answered ${status} with a CSRF error` };
-    if (status >= 400) return { kind: 'error', reason: `${what} answered ${status} (recorded ${exp.status})` };
-    if (step.bootstrap && session) return { kind: 'broken', reason: `${what} answered ${status} instead of ${exp.status}: the login did not go through` };
-    return { kind: 'drift', reason: `${what} answered ${status}, recorded ${exp.status}` };
+    if (loginPage()) return { kind: 'broken', reason: `${what()} answered ${status} with a login form (recorded ${exp.status})` };
+    if (patternHit()) return { kind: 'broken', reason: `${what()} answered ${status} matching /${patternHit()!.source}/ (recorded ${exp.status})` };
+    if (session && status >= 400 && CSRF_ERROR.test(view.text)) return { kind: 'broken', reason: `${what()} answered ${status} with a CSRF error` };
+    if (status >= 400) return { kind: 'error', reason: `${what()} answered ${status} (recorded ${exp.status})` };
+    if (step.bootstrap && session) return { kind: 'broken', reason: `${what()} answered ${status} instead of ${exp.status}: the login did not go through` };
+    return { kind: 'drift', reason: `${what()} answered ${status}, recorded ${exp.status}` };
   }
 
   const expJson = exp.contentType !== undefined && isJsonMime(exp.contentType);
   if (expJson && status !== 204 && exp.status !== 204) {
     if (!view.isJsonType || !view.json.ok) {
-      if (loginPage) return { kind: 'broken', reason: `${what} answered a login form instead of JSON` };
-      if (patternHit) return { kind: 'broken', reason: `${what} answered /${patternHit.source}/ instead of JSON` };
-      return { kind: 'drift', reason: `${what} answered ${res.contentType || 'no content type'} where JSON was recorded` };
+      if (loginPage()) return { kind: 'broken', reason: `${what()} answered a login form instead of JSON` };
+      if (patternHit()) return { kind: 'broken', reason: `${what()} answered /${patternHit()!.source}/ instead of JSON` };
+      return { kind: 'drift', reason: `${what()} answered ${res.contentType || 'no content type'} where JSON was recorded` };
     }
     const overlap = exp.jsonKeys?.length ? keyOverlap(exp.jsonKeys, view.json.value) : 1;
     if (overlap < MIN_KEY_OVERLAP) {
-      if (patternHit) return { kind: 'broken', reason: `${what} answered /${patternHit.source}/` };
-      return { kind: 'drift', reason: `${what} answered JSON of another shape (${Math.round(overlap * 100)}% of the recorded keys)` };
+      if (patternHit()) return { kind: 'broken', reason: `${what()} answered /${patternHit()!.source}/` };
+      return { kind: 'drift', reason: `${what()} answered JSON of another shape (${Math.round(overlap * 100)}% of the recorded keys)` };
     }
-    return { kind: 'ok' };
+    return OK;
   }
-  if (loginPage) return { kind: 'broken', reason: `${what} answered a login form` };
-  if (patternHit) return { kind: 'broken', reason: `${what} answered /${patternHit.source}/` };
-  return { kind: 'ok' };
+  if (loginPage()) return { kind: 'broken', reason: `${what()} answered a login form` };
+  if (patternHit()) return { kind: 'broken', reason: `${what()} answered /${patternHit()!.source}/` };
+  return OK;
 }
+
+const OK: Verdict = Object.freeze({ kind: 'ok' });
 
 export function compilePatterns(session: SessionSpec | null): RegExp[] {
   const out: RegExp[] = [];
@@ -97,6 +102,8 @@ function isHtml(mime: string): boolean {
 }
 
 function redirectedToLogin(hopUrls: string[], locations: string[], finalUrl: string, loginUrl: string, recordedRedirect: string | undefined): boolean {
+  // No hop and no Location: nothing to compare (the common case, no URL parsed).
+  if (hopUrls.length === 0 && locations.length === 0) return false;
   let login: URL;
   try {
     login = new URL(loginUrl);
@@ -134,11 +141,7 @@ export function retryAfterMs(v: string | undefined): number | undefined {
 export function keyOverlap(recorded: string[], body: unknown): number {
   let checked = 0;
   let found = 0;
-  for (const path of recorded) {
-    const names = path
-      .replace(/^\$\.?/, '')
-      .split(/[.[\]]+/)
-      .filter((s) => s !== '' && s !== '*' && !/^\d+$/.test(s));
+  for (const names of keyNames(recorded)) {
     if (names.length === 0) continue;
     const r = walk(body, names);
     if (r === 'unknown') continue;
@@ -146,6 +149,23 @@ export function keyOverlap(recorded: string[], body: unknown): number {
     if (r === 'found') found++;
   }
   return checked === 0 ? 1 : found / checked;
+}
+
+const namesCache = new WeakMap<string[], string[][]>();
+
+/** The recorded paths split into names, once per recorded list (a workflow's expectations do not change). */
+function keyNames(recorded: string[]): string[][] {
+  let out = namesCache.get(recorded);
+  if (!out || out.length !== recorded.length) {
+    out = recorded.map((path) =>
+      path
+        .replace(/^\$\.?/, '')
+        .split(/[.[\]]+/)
+        .filter((s) => s !== '' && s !== '*' && !/^\d+$/.test(s)),
+    );
+    namesCache.set(recorded, out);
+  }
+  return out;
 }
 
 function walk(node: unknown, names: string[]): 'found' | 'missing' | 'unknown' {

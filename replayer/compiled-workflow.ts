@@ -1,5 +1,6 @@
-import type { Extractor, Variable, Workflow } from '../core/index.js';
+import type { Extractor, Variable, Workflow, WorkflowInput } from '../core/index.js';
 import { compilePatterns } from './break-detector.js';
+import { inputSpecs } from './run-inputs.js';
 import { VariableScope } from './variable-scope.js';
 
 /** What every run of a workflow derives from it, derived once per workflow object. */
@@ -18,6 +19,10 @@ export interface CompiledWorkflow {
   neededTokens: string[];
   /** Index of the last bootstrap step, -1 without one. */
   lastBootstrap: number;
+  /** The declared inputs by name. */
+  inputSpecs: Map<string, WorkflowInput>;
+  /** The workflow's origins as the pre-run check needs them: the host to resolve, or why the origin is refused. */
+  targets: Array<{ origin: string; hostname?: string; refused?: string }>;
 }
 
 const cache = new WeakMap<Workflow, CompiledWorkflow>();
@@ -39,16 +44,29 @@ export function compileWorkflow(wf: Workflow): CompiledWorkflow {
     loginPageSteps.add(s.id);
   }
   c = {
-    origins: new Set(wf.origins.map(originOf)),
+    origins: new Set((wf.origins ?? []).map(originOf)),
     variables: new Map(wf.variables.map((v) => [v.name, v])),
     extractors,
     patterns: compilePatterns(wf.session),
     loginPageSteps,
     ...sessionTokens(wf),
     lastBootstrap: wf.steps.reduce((acc, s, i) => (s.bootstrap ? i : acc), -1),
+    inputSpecs: inputSpecs(wf),
+    targets: (wf.origins ?? []).map(target),
   };
   cache.set(wf, c);
   return c;
+}
+
+function target(o: string): { origin: string; hostname?: string; refused?: string } {
+  let u: URL;
+  try {
+    u = new URL(o);
+  } catch {
+    return { origin: o, refused: `Origin ${o} is not a URL` };
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return { origin: o, refused: `Origin ${o} is not http or https` };
+  return { origin: o, hostname: u.hostname };
 }
 
 /** The normal form of an origin as URL#origin writes it (default port dropped, lower case). */

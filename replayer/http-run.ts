@@ -7,6 +7,7 @@ import { extract, ResponseView } from './extract.js';
 import { TransportError, type HttpClient } from './http-client.js';
 import type { ReplayMetrics } from './replay-metrics.js';
 import { buildRequest } from './request-builder.js';
+import type { RunAbort } from './run-abort.js';
 import type { RunJar } from './run-jar.js';
 import { MissingValueError, VariableScope } from './variable-scope.js';
 
@@ -59,7 +60,7 @@ export class HttpStepRunner {
     input: (name: string) => unknown,
     jar: RunJar,
     private readonly deadline: number,
-    private readonly signal: AbortSignal,
+    private readonly signal: RunAbort,
   ) {
     this.jar = jar;
     this.c = compileWorkflow(wf);
@@ -85,15 +86,19 @@ export class HttpStepRunner {
         }
         throw err;
       }
-      const origin = new URL(req.url).origin;
+      const url = new URL(req.url);
+      req.parsedUrl = url;
+      const origin = url.origin;
       this.d.breaker.check(origin);
       rec.attempts++;
       const started = performance.now();
       let verdict: Verdict;
       let view: ResponseView | undefined;
       let transport: TransportError | undefined;
+      // The step's timeout doubles as the run deadline's timer when the deadline is nearer.
+      const untilDeadline = this.deadline - Date.now();
       try {
-        const timeoutMs = Math.max(1, Math.min(this.d.stepTimeoutMs, this.deadline - Date.now()));
+        const timeoutMs = Math.max(1, Math.min(this.d.stepTimeoutMs, untilDeadline));
         const res = await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal, timeoutMs });
         if (res.setCookies.size) this.dirty = true;
         view = new ResponseView(res);
@@ -109,9 +114,10 @@ export class HttpStepRunner {
       const ms = performance.now() - started;
       rec.ms += Math.round(ms);
       if (view) rec.httpStatus = view.res.status;
-      this.d.metrics.stepDuration.observe({ mode: 'http' }, ms / 1000);
+      this.d.metrics.stepDurationHttp.observe(ms / 1000);
 
       if (verdict.kind === 'transient') {
+        if (transport?.kind === 'timeout' && untilDeadline <= this.d.stepTimeoutMs) this.signal.expire();
         if (transport?.kind === 'aborted' || this.signal.aborted) {
           rec.status = 'failed';
           throw this.deadlineError();
@@ -175,7 +181,8 @@ export class HttpStepRunner {
   }
 
   checkDeadline(): void {
-    if (this.signal.aborted || Date.now() >= this.deadline) throw this.deadlineError();
+    if (!this.signal.aborted && Date.now() >= this.deadline) this.signal.expire();
+    if (this.signal.aborted) throw this.deadlineError();
   }
 
   deadlineError(): AppError {
@@ -203,10 +210,10 @@ export class HttpStepRunner {
         reject(this.deadlineError());
       };
       const t = setTimeout(() => {
-        this.signal.removeEventListener('abort', onAbort);
+        this.signal.removeListener('abort', onAbort);
         resolve();
       }, ms);
-      this.signal.addEventListener('abort', onAbort, { once: true });
+      this.signal.once('abort', onAbort);
     });
   }
 }

@@ -3,7 +3,13 @@
  * Returns undefined when the path does not resolve.
  */
 export function jsonPathGet(root: unknown, path: string): unknown {
-  const segments = parseJsonPath(path);
+  let segments = parsedPaths.get(path);
+  if (segments === undefined) {
+    segments = parseJsonPath(path) ?? null;
+    // Paths come from stored workflows: a bounded cache, emptied rather than tracked.
+    if (parsedPaths.size >= PARSED_MAX) parsedPaths.clear();
+    parsedPaths.set(path, segments);
+  }
   if (!segments) return undefined;
   let cur: unknown = root;
   for (const seg of segments) {
@@ -18,6 +24,9 @@ export function jsonPathGet(root: unknown, path: string): unknown {
   }
   return cur;
 }
+
+const parsedPaths = new Map<string, Array<string | number> | null>();
+const PARSED_MAX = 2000;
 
 const SEGMENT = /^(?:\.([^.[\]]+)|\[(-?\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\["((?:[^"\\]|\\.)*)"\])/;
 

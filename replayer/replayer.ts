@@ -1,13 +1,15 @@
-import { AppError, isAppError, newId, toPublicError, withContext, type Logger, type RedisStore, type Registry, type Run, type RunStep, type SecretBox, type Workflow } from '../core/index.js';
+import { AppError, currentContext, isAppError, newId, toPublicError, withContext, type Logger, type RedisStore, type Registry, type Run, type RunStep, type SecretBox, type Workflow } from '../core/index.js';
 import type { BrowserPool } from '../browser-pool/index.js';
 import { AddressPolicy } from './address-policy.js';
 import { BrowserRunner } from './browser-runner.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow.js';
 import { HttpClient } from './http-client.js';
 import { StepFailure } from './http-run.js';
 import { replayMetrics, type ReplayMetrics } from './replay-metrics.js';
+import { RunAbort } from './run-abort.js';
 import { RunInputs, validateInputs } from './run-inputs.js';
-import { SessionRun } from './session-run.js';
+import { SessionRun, type SessionRunDeps } from './session-run.js';
 import { SessionStore } from './session-store.js';
 
 export interface ReplayerOptions {
@@ -68,6 +70,9 @@ export class Replayer {
   private readonly sessions: SessionStore;
   private readonly browser: BrowserRunner;
   private readonly hostChecks = new Map<string, number>();
+  /** What every HTTP-mode run is given, built once: with the browser (mode auto) or without (mode http). */
+  private readonly autoDeps: SessionRunDeps;
+  private readonly httpDeps: SessionRunDeps;
 
   constructor(opts: ReplayerOptions) {
     for (const k of ['store', 'pool', 'logger', 'registry', 'secretBox'] as const) if (!opts?.[k]) throw new TypeError(`Replayer: ${k} is required`);
@@ -101,6 +106,8 @@ export class Replayer {
     this.breaker = new CircuitBreaker({ ...opts.breaker, clock: opts.clock, onState: (origin, state) => this.metrics.setCircuit(origin, state) });
     this.sessions = new SessionStore({ store: opts.store, logger: this.log });
     this.browser = new BrowserRunner({ pool: opts.pool, logger: this.log, metrics: this.metrics, actionTimeoutMs: this.o.stepTimeoutMs });
+    this.httpDeps = { client: this.client, breaker: this.breaker, metrics: this.metrics, log: this.log, retries: this.o.retries, stepTimeoutMs: this.o.stepTimeoutMs, sessions: this.sessions, browser: undefined };
+    this.autoDeps = { ...this.httpDeps, browser: this.browser };
   }
 
   validateInputs(workflow: Workflow, inputs: Record<string, unknown> | undefined): Record<string, unknown> {
@@ -109,6 +116,8 @@ export class Replayer {
 
   async run(workflow: Workflow, req: RunRequest = {}): Promise<RunResult> {
     const runId = req.runId ?? newId('run');
+    // The queue worker already runs each job in its run's context: entering it again would only cost.
+    if (currentContext()?.runId === runId) return this.execute(workflow, req);
     return withContext({ runId }, () => this.execute(workflow, req));
   }
 
@@ -139,8 +148,7 @@ export class Replayer {
     const started = performance.now();
     const requested = req.mode ?? 'auto';
     const deadline = Date.now() + this.o.runDeadlineMs;
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new AppError('run_deadline_exceeded', `The run took longer than ${this.o.runDeadlineMs} ms`)), this.o.runDeadlineMs);
+    const ac = new RunAbort(deadline, () => new AppError('run_deadline_exceeded', `The run took longer than ${this.o.runDeadlineMs} ms`));
     const onCancel = () => ac.abort(new AppError('run_deadline_exceeded', 'The run was cancelled'));
     if (req.signal?.aborted) onCancel();
     req.signal?.addEventListener('abort', onCancel, { once: true });
@@ -148,19 +156,22 @@ export class Replayer {
     let sessionRun: SessionRun | undefined;
     try {
       if (!wf?.steps?.length) throw new AppError('invalid_request', 'The workflow has no steps');
-      const inputs = new RunInputs(wf, this.validateInputs(wf, req.inputs), this.o.secretBox);
-      await this.checkTargets(wf);
+      const specs = compileWorkflow(wf).inputSpecs;
+      const inputs = new RunInputs(wf, validateInputs(wf, req.inputs, specs), this.o.secretBox, specs);
+      // Checked hosts are remembered a while: then there is nothing to wait for.
+      const targets = this.checkTargets(wf);
+      if (targets) await targets;
       if (requested === 'browser') {
         const r = await this.browser.run(wf, inputs, deadline, ac.signal);
         Object.assign(result, { output: r.output, steps: r.steps });
       } else {
         sessionRun = new SessionRun(
-          { client: this.client, breaker: this.breaker, metrics: this.metrics, log: this.log, retries: this.o.retries, stepTimeoutMs: this.o.stepTimeoutMs, sessions: this.sessions, browser: requested === 'auto' ? this.browser : undefined },
+          requested === 'auto' ? this.autoDeps : this.httpDeps,
           wf,
           inputs,
           req.session ?? 'default',
           deadline,
-          ac.signal,
+          ac,
         );
         try {
           await sessionRun.execute();
@@ -180,7 +191,7 @@ export class Replayer {
       result.status = 'succeeded';
     } catch (err) {
       result.status = 'failed';
-      const error = isAppError(err) ? err : ac.signal.aborted && isAppError(ac.signal.reason) ? ac.signal.reason : err;
+      const error = isAppError(err) ? err : ac.aborted && isAppError(ac.reason) ? ac.reason : err;
       if (!isAppError(error)) this.log.error('run failed unexpectedly', { workflowId: wf?.id, error: (err as Error)?.stack ?? String(err) });
       result.error = { code: toPublicError(error).code, message: toPublicError(error).message };
       if (sessionRun) {
@@ -194,31 +205,36 @@ export class Replayer {
         this.log.info('run failed', { workflowId: wf?.id, code: err.code, message: err.message });
       }
     } finally {
-      clearTimeout(timer);
+      ac.close();
       req.signal?.removeEventListener('abort', onCancel);
     }
     result.durationMs = Math.round(performance.now() - started);
     this.metrics.runs.inc({ mode: result.mode, status: result.status });
-    this.metrics.runDuration.observe({ mode: result.mode }, result.durationMs / 1000);
+    this.metrics.runDurationBy(result.mode).observe(result.durationMs / 1000);
     return result;
   }
 
-  /** Every origin must be http(s) and resolve only to allowed addresses (checked again at connect time). */
-  private async checkTargets(wf: Workflow): Promise<void> {
+  /** Every origin must be http(s) and resolve only to allowed addresses (checked again at connect time); undefined when nothing needs resolving. */
+  private checkTargets(wf: Workflow): Promise<void> | undefined {
     if (!wf.origins?.length) throw new AppError('target_forbidden', 'The workflow names no origin it may contact');
     const now = Date.now();
-    for (const o of wf.origins) {
-      let u: URL;
-      try {
-        u = new URL(o);
-      } catch {
-        throw new AppError('target_forbidden', `Origin ${o} is not a URL`);
-      }
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AppError('target_forbidden', `Origin ${o} is not http or https`);
-      if ((this.hostChecks.get(u.hostname) ?? 0) > now) continue;
-      await this.policy.checkHost(u.hostname);
+    const targets = compileWorkflow(wf).targets;
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
+      if (t.refused !== undefined) throw new AppError('target_forbidden', t.refused);
+      if ((this.hostChecks.get(t.hostname!) ?? 0) <= now) return this.resolveTargets(targets.slice(i), now);
+    }
+    return undefined;
+  }
+
+  private async resolveTargets(targets: CompiledWorkflow['targets'], now: number): Promise<void> {
+    for (const t of targets) {
+      if (t.refused !== undefined) throw new AppError('target_forbidden', t.refused);
+      const host = t.hostname!;
+      if ((this.hostChecks.get(host) ?? 0) > now) continue;
+      await this.policy.checkHost(host);
       if (this.hostChecks.size > 1000) this.hostChecks.clear();
-      this.hostChecks.set(u.hostname, now + HOST_CHECK_TTL_MS);
+      this.hostChecks.set(host, now + HOST_CHECK_TTL_MS);
     }
   }
 }

@@ -9,12 +9,13 @@ import type { VariableScope } from './variable-scope.js';
  */
 export function buildRequest(step: WorkflowStep, scope: VariableScope, baseOrigin: string | undefined): HttpRequest {
   const r = step.request;
+  const c = prepared(r);
   let url = scope.render(r.url, 'url');
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = new URL(url, baseOrigin).href;
+  if (!c.absolute && !ABSOLUTE.test(url)) url = new URL(url, baseOrigin).href;
   const headers: Record<string, string> = {};
-  for (const h of r.headers) {
-    const name = h.name.toLowerCase();
-    const value = scope.render(h.value, 'header');
+  for (let i = 0; i < c.names.length; i++) {
+    const name = c.names[i]!;
+    const value = scope.render(r.headers[i]!.value, 'header');
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
   let body: string | Buffer | undefined;
@@ -53,7 +54,29 @@ export function buildRequest(step: WorkflowStep, scope: VariableScope, baseOrigi
     }
     if (headers['content-type'] === undefined && b.mimeType) headers['content-type'] = b.mimeType;
   }
-  return { method: r.method.toUpperCase(), url, headers, body };
+  return { method: c.method, url, headers, body };
+}
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** What a request template gives every run alike, worked out once per template object. */
+interface Prepared {
+  method: string;
+  /** Lower-case header names, in the template's order. */
+  names: string[];
+  /** The URL template itself starts with a scheme: the rendered URL is absolute. */
+  absolute: boolean;
+}
+
+const preparedCache = new WeakMap<WorkflowStep['request'], Prepared>();
+
+function prepared(r: WorkflowStep['request']): Prepared {
+  let c = preparedCache.get(r);
+  if (!c || c.names.length !== r.headers.length) {
+    c = { method: r.method.toUpperCase(), names: r.headers.map((h) => h.name.toLowerCase()), absolute: ABSOLUTE.test(r.url) };
+    preparedCache.set(r, c);
+  }
+  return c;
 }
 
 function quote(s: string): string {

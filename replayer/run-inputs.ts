@@ -5,10 +5,9 @@ import { AppError, type ErrorDetail, type SecretBox, type Workflow, type Workflo
  * missing required ones are all reported at once as invalid_input with `inputs.<name>` paths.
  * Returns the inputs as given (defaults are applied lazily by RunInputs).
  */
-export function validateInputs(wf: Workflow, inputs: Record<string, unknown> | undefined): Record<string, unknown> {
+export function validateInputs(wf: Workflow, inputs: Record<string, unknown> | undefined, declared: ReadonlyMap<string, WorkflowInput> = inputSpecs(wf)): Record<string, unknown> {
   const given = inputs ?? {};
   if (typeof given !== 'object' || Array.isArray(given)) throw new AppError('invalid_input', 'inputs must be an object', [{ path: 'inputs', message: 'must be an object' }]);
-  const declared = new Map(wf.inputs.map((i) => [i.name, i]));
   const details: ErrorDetail[] = [];
   for (const [name, value] of Object.entries(given)) {
     const spec = declared.get(name);
@@ -28,6 +27,11 @@ export function validateInputs(wf: Workflow, inputs: Record<string, unknown> | u
   }
   if (details.length) throw new AppError('invalid_input', `Invalid inputs: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
   return { ...given };
+}
+
+/** The declared inputs by name. */
+export function inputSpecs(wf: Workflow): Map<string, WorkflowInput> {
+  return new Map(wf.inputs.map((i) => [i.name, i]));
 }
 
 function typeProblem(spec: WorkflowInput, value: unknown): string | undefined {
@@ -52,15 +56,17 @@ function typeName(v: unknown): string {
  * opened only when a step or action actually needs it.
  */
 export class RunInputs {
-  private readonly specs: Map<string, WorkflowInput>;
-  private readonly opened = new Map<string, string>();
+  private readonly specs: ReadonlyMap<string, WorkflowInput>;
+  private opened?: Map<string, string>;
 
   constructor(
     wf: Workflow,
     private readonly given: Record<string, unknown>,
     private readonly secretBox: SecretBox,
+    /** The declared inputs by name, when the caller has them already (derived from wf otherwise). */
+    specs?: ReadonlyMap<string, WorkflowInput>,
   ) {
-    this.specs = new Map(wf.inputs.map((i) => [i.name, i]));
+    this.specs = specs ?? inputSpecs(wf);
   }
 
   readonly get = (name: string): unknown => {
@@ -70,6 +76,7 @@ export class RunInputs {
     if (!spec) return undefined;
     if (spec.default !== undefined) return spec.default;
     if (spec.defaultSealed !== undefined) {
+      this.opened ??= new Map();
       let v = this.opened.get(name);
       if (v === undefined) {
         try {
@@ -95,7 +102,7 @@ export class RunInputs {
       if (!spec.secret) continue;
       const g = this.given[name];
       if (typeof g === 'string' && g) out.push(g);
-      const o = this.opened.get(name);
+      const o = this.opened?.get(name);
       if (o) out.push(o);
     }
     return out;

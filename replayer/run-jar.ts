@@ -30,8 +30,8 @@ class SharedJar {
     this.rootOnly = rootOnly;
   }
 
-  header(url: URL): string {
-    const key = this.rootOnly ? url.origin : url.origin + url.pathname;
+  header(url: URL, origin = url.origin): string {
+    const key = this.rootOnly ? origin : origin + url.pathname;
     const now = Date.now();
     const hit = this.memo.get(key);
     if (hit && hit.until > now) return hit.value;
@@ -78,10 +78,10 @@ export class RunJar {
     return RunJar.fromStored(EMPTY);
   }
 
-  /** The Cookie header for a URL ('' when none). */
-  header(url: URL): string {
+  /** The Cookie header for a URL ('' when none); `origin` is url.origin when the caller has it. */
+  header(url: URL, origin?: string): string {
     if (this.own) return this.own.getCookieStringSync(url.href);
-    return this.base!.header(url);
+    return this.base!.header(url, origin ?? url.origin);
   }
 
   /** Stores a Set-Cookie header received from `url`; the stored cookie, if it was accepted. */

@@ -6,6 +6,7 @@ import { ResponseView, extract } from './extract.js';
 import { HttpStepRunner, StepFailure, type HttpRunDeps } from './http-run.js';
 import type { ReplayMetrics } from './replay-metrics.js';
 import type { RunInputs } from './run-inputs.js';
+import type { RunAbort } from './run-abort.js';
 import { RunJar } from './run-jar.js';
 import { newJar, type SessionStore, type StoredSession } from './session-store.js';
 import { compileWorkflow } from './compiled-workflow.js';
@@ -50,7 +51,7 @@ export class SessionRun {
     private readonly inputs: RunInputs,
     sessionName: string,
     private readonly deadline: number,
-    private readonly signal: AbortSignal,
+    private readonly signal: RunAbort,
   ) {
     if (wf.session) this.key = d.sessions.key(wf.id, sessionName);
     this.runner = new HttpStepRunner(d, wf, inputs.get, RunJar.empty(), deadline, signal);
@@ -69,7 +70,8 @@ export class SessionRun {
     const spec = wf.session;
     let warm = false;
     if (this.key && spec) {
-      const stored = await this.d.sessions.loadForRun(this.key);
+      // A warm session comes from the in-process cache without a promise; Redis only on a miss.
+      const stored = this.d.sessions.cached(this.key) ?? (await this.d.sessions.loadForRun(this.key));
       this.base = stored;
       this.baseVersion = stored?.version ?? 0;
       if (stored && this.reusable(stored)) {
@@ -112,15 +114,15 @@ export class SessionRun {
         }
       }
     } finally {
-      await this.saveIfChanged();
+      if (this.key && this.runner.dirty) await this.saveIfChanged();
     }
   }
 
   private reusable(s: StoredSession): boolean {
     if (!s.tokens || this.needed.some((t) => !(t in s.tokens))) return false;
     const now = Date.now();
-    const names = new Set((s.jar?.cookies ?? []).filter((c) => !c.expires || c.expires === 'Infinity' || Date.parse(String(c.expires)) > now).map((c) => c.key));
-    return (this.wf.session?.cookies ?? []).every((c) => names.has(c));
+    const until = cookieLifetimes(s);
+    return (this.wf.session?.cookies ?? []).every((c) => (until.get(c) ?? -Infinity) > now);
   }
 
   private adopt(s: StoredSession): void {
@@ -151,7 +153,7 @@ export class SessionRun {
     const ttl = Math.min(LOCK_MAX_MS, Math.max(1000, this.deadline - Date.now()));
     let token = await this.d.sessions.lock(key, ttl);
     if (!token) {
-      await this.d.sessions.waitUnlocked(key, Math.max(0, this.deadline - Date.now()), this.signal);
+      await this.d.sessions.waitUnlocked(key, Math.max(0, this.deadline - Date.now()), this.signal.signal);
       if (await this.adoptNewer()) return this.repaired(cause, 'session repaired by a concurrent run', 'adopted', started);
       token = await this.d.sessions.lock(key, ttl);
       if (!token) throw new AppError('session_broken', `${cause.message}; another run is repairing the session and did not finish in time`);
@@ -233,7 +235,7 @@ export class SessionRun {
   }
 
   private async browserLogin(): Promise<void> {
-    const login = await this.d.browser!.login(this.wf, this.inputs, this.deadline, this.signal);
+    const login = await this.d.browser!.login(this.wf, this.inputs, this.deadline, this.signal.signal);
     const jar = newJar();
     for (const c of login.cookies) setCookie(jar, c.name, c.value, c.domain, c.path, c);
     const have = new Set(login.cookies.map((c) => c.name));
@@ -300,6 +302,24 @@ export class SessionRun {
       this.d.log.warn('session not saved', { workflowId: this.wf.id, error: (err as Error).message });
     }
   }
+}
+
+const lifetimes = new WeakMap<StoredSession, Map<string, number>>();
+
+/** Per cookie name, when its last copy in the stored jar expires (Infinity: a session cookie), read once per stored version. */
+function cookieLifetimes(s: StoredSession): Map<string, number> {
+  let m = lifetimes.get(s);
+  if (m) return m;
+  m = new Map();
+  for (const c of s.jar?.cookies ?? []) {
+    const t = !c.expires || c.expires === 'Infinity' ? Infinity : Date.parse(String(c.expires));
+    const key = String(c.key);
+    // An unreadable date counts as expired, as before.
+    const v = Number.isNaN(t) ? -Infinity : t;
+    m.set(key, Math.max(m.get(key) ?? -Infinity, v));
+  }
+  lifetimes.set(s, m);
+  return m;
 }
 
 function setCookie(jar: CookieJar, name: string, value: string, domain: string, path: string, c?: Partial<Cookie>): void {

@@ -57,6 +57,12 @@ export class SessionStore {
    * The session for a run's start: from the in-process cache when it is live and fresh, else
    * from Redis (then cached). Repairs use load(), which always reads Redis.
    */
+  /** The session from the in-process cache, when it is live and fresh (no Redis round trip, no promise). */
+  cached(key: string): StoredSession | undefined {
+    this.cache.ensureStarted();
+    return this.cache.get(key);
+  }
+
   async loadForRun(key: string): Promise<StoredSession | undefined> {
     this.cache.ensureStarted();
     const hit = this.cache.get(key);

@@ -90,18 +90,24 @@ export class VariableScope {
 
   render(template: string, ctx: TemplateContext): string {
     if (!template.includes('{{')) return template;
-    return template.replace(PLACEHOLDER, (_m, name: string, offset: number) => {
-      const s = stringify(this.value(name));
-      if (ctx === 'url') {
-        const prefix = template.slice(0, offset);
-        // The whole URL, its authority, or a path right after the authority goes in as is.
-        if (prefix === '' || URL_AUTHORITY.test(prefix)) return s;
-        if (this.vars.get(name)?.transform?.encoding === 'url') return s;
-        return encodeURIComponent(s);
+    const parts = compileTemplate(template);
+    let out = '';
+    for (const p of parts) {
+      if (typeof p === 'string') {
+        out += p;
+        continue;
       }
-      if (ctx === 'header') return s.replace(/[\r\n]+/g, ' ');
-      return s;
-    });
+      const s = stringify(this.value(p.name));
+      if (ctx === 'url') {
+        // The whole URL, its authority, or a path right after the authority goes in as is.
+        out += p.rawInUrl || this.vars.get(p.name)?.transform?.encoding === 'url' ? s : encodeURIComponent(s);
+      } else if (ctx === 'header') {
+        out += s.includes('\r') || s.includes('\n') ? s.replace(/[\r\n]+/g, ' ') : s;
+      } else {
+        out += s;
+      }
+    }
+    return out;
   }
 
   /** Renders a JSON body template: a string exactly `{{name}}` takes the value's own type. */
@@ -124,6 +130,31 @@ export class VariableScope {
   static names(template: string): string[] {
     return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
   }
+}
+
+/** A template cut once into its literal text and its placeholders (rawInUrl: what precedes it is empty or a URL authority). */
+type TemplatePart = string | { name: string; rawInUrl: boolean };
+
+const compiled = new Map<string, TemplatePart[]>();
+const COMPILED_MAX = 2000;
+
+function compileTemplate(template: string): TemplatePart[] {
+  let parts = compiled.get(template);
+  if (parts) return parts;
+  parts = [];
+  let last = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const offset = m.index!;
+    if (offset > last) parts.push(template.slice(last, offset));
+    const prefix = template.slice(0, offset);
+    parts.push({ name: m[1]!, rawInUrl: prefix === '' || URL_AUTHORITY.test(prefix) });
+    last = offset + m[0].length;
+  }
+  if (last < template.length) parts.push(template.slice(last));
+  // Templates come from stored workflows: a bounded cache, emptied rather than tracked.
+  if (compiled.size >= COMPILED_MAX) compiled.clear();
+  compiled.set(template, parts);
+  return parts;
 }
 
 export function stringify(v: unknown): string {

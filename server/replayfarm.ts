@@ -22,6 +22,7 @@ import { AddressPolicy, Replayer, RunQueue, RunWorker } from '../replayer/index.
 
 
 import { buildApp } from './app.js';
+import { WorkflowCache } from './workflow-cache.js';
 import { healthRoutes } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
@@ -67,6 +68,8 @@ export class Replayfarm {
   private wakeRetry?: () => void;
   private queueStarted = false;
   private queueStarting?: Promise<void>;
+  /** Parsed workflows shared by the run route and execute(), so the replayer's per-object memos hold across runs. */
+  private workflows?: WorkflowCache;
 
   constructor(opts: ReplayfarmOptions = {}) {
     this.opts = opts;
@@ -169,6 +172,7 @@ export class Replayfarm {
       clock: this.clock,
     });
     this.parts = { secretBox, recordings, replayer, queue };
+    this.workflows = new WorkflowCache({ store: this.store });
     const webhookPolicy = new AddressPolicy({ allowLoopback: c.allowLoopback, allowPrivate: c.allowPrivate });
     if (this.opts.worker !== false) {
       this.parts.worker = new RunWorker({
@@ -181,7 +185,7 @@ export class Replayfarm {
         shutdownTimeoutMs: c.shutdownTimeoutMs,
         // webhooks obey the same address rules as replays (no metadata, link-local, …)
         webhookGuard: (u: URL) => webhookPolicy.checkHost(u.hostname),
-        execute: (run, job) => this.execute(run, job.inputs, job.signal),
+        execute: (run, job) => this.execute(run, job.inputs, job.signal, job.workflowVersion),
       });
     }
     // With Redis up, start() returns with queue and worker running; with Redis away the API still
@@ -201,7 +205,7 @@ export class Replayfarm {
         v1: [
           recordingRoutes({ config: c, store: this.store, recordings }),
           workflowRoutes({ store: this.store, clock: this.clock }),
-          runRoutes({ store: this.store, queue, validateInputs: (wf, inputs) => replayer.validateInputs(wf, inputs) }),
+          runRoutes({ store: this.store, queue, workflows: this.workflows, validateInputs: (wf, inputs) => replayer.validateInputs(wf, inputs) }),
           openapiRoutes({ store: this.store }),
         ],
       });
@@ -243,9 +247,17 @@ export class Replayfarm {
     }
   }
 
-  /** What a worker does with a run: load its workflow and replay it. */
-  private async execute(run: { id: string; workflowId: string; requestedMode: 'auto' | 'http' | 'browser'; session: string }, inputs: Record<string, unknown>, signal?: AbortSignal) {
-    const wf = await this.store.get<Workflow>('workflow', run.workflowId);
+  /**
+   * What a worker does with a run: load its workflow and replay it. The version the API checked
+   * the inputs against is reused from the cache without a read; a workflow changed since is read.
+   */
+  private async execute(
+    run: { id: string; workflowId: string; requestedMode: 'auto' | 'http' | 'browser'; session: string },
+    inputs: Record<string, unknown>,
+    signal?: AbortSignal,
+    workflowVersion?: string,
+  ) {
+    const wf = this.workflows ? await this.workflows.get(run.workflowId, workflowVersion) : await this.store.get<Workflow>('workflow', run.workflowId);
     if (!wf) return { status: 'failed' as const, error: { code: 'not_found', message: `Workflow ${run.workflowId} was deleted` }, steps: [] };
     return this.replayer.run(wf, { inputs, mode: run.requestedMode, session: run.session, runId: run.id, signal });
   }

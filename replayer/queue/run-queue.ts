@@ -5,7 +5,7 @@ import { AppError, gauge, newId, type Logger, type Registry, type RedisStore, ty
 import type { Run, RunMode } from '../../core/index.js';
 import { BullConnection, bullPrefix, QUEUE_NAME } from './bull-connection.js';
 import { RunWaiters, isFinished } from './run-waiters.js';
-import { SAVE_IF_CURRENT, SLOT_TTL_MS, TAKE_SLOT } from './scripts.js';
+import { ENQUEUE, runScript, SAVE_IF_CURRENT, SLOT_TTL_MS } from './scripts.js';
 
 export interface RunQueueOptions {
   /** Redis for bull's own connections, e.g. `redis://127.0.0.1:6379`. Required. */
@@ -51,6 +51,12 @@ export interface EnqueueRequest {
   session?: string;
   idempotencyKey?: string;
   webhookUrl?: string;
+  /**
+   * Version of the workflow the inputs were checked against: the SHA-1 hex of its stored JSON. The run
+   * is queued only while the workflow is still stored as that version (else `conflict` with a detail
+   * at path `workflow`, or `not_found` when it is gone), and a worker may reuse a cached copy of it.
+   */
+  workflowVersion?: string;
 }
 
 /** What a bull job carries; everything else is read from the Run record. */
@@ -59,7 +65,14 @@ export interface RunJobData {
   workflowId: string;
   /** Secret inputs: a SecretBox-sealed JSON object, or the object itself when no box is configured. */
   secrets?: string | Record<string, unknown>;
+  /** The Run record as queued: a worker starts it without reading it back. Absent in older jobs. */
+  run?: Run;
+  /** EnqueueRequest.workflowVersion. */
+  workflowVersion?: string;
 }
+
+/** Queued runs remembered for a waitFor without a first read (see RunQueue.recent). */
+const RECENT_MAX = 1000;
 
 type Resolved = Required<Omit<RunQueueOptions, 'secretBox'>> & { secretBox?: SecretBox };
 
@@ -78,6 +91,12 @@ export class RunQueue {
   private bull?: BullConnection;
   private sub?: Redis;
   private readonly waiters = new RunWaiters((id) => this.get(id));
+  /**
+   * Runs this instance queued and nobody waits for yet, with their completion if it came first
+   * ('read': it came without the run). A waitFor on one of them need not read the record first.
+   * Bounded: a run dropped from here is waited for the usual way.
+   */
+  private readonly recent = new Map<string, Run | 'read' | undefined>();
   private closed = false;
 
   constructor(opts: RunQueueOptions) {
@@ -127,10 +146,12 @@ export class RunQueue {
     this.sub.on('error', (err) => this.log.warn('subscriber connection error', { error: err.message }));
     // a message is a finished run's JSON (or, from markDone, just its id)
     this.sub.on('message', (_channel: string, message: string) => {
-      if (!message.startsWith('{')) return this.waiters.wake(message);
+      if (!message.startsWith('{')) {
+        if (this.recent.has(message)) this.recent.set(message, 'read');
+        return this.waiters.wake(message);
+      }
       try {
-        const run = JSON.parse(message) as Run;
-        this.waiters.wake(run.id, run);
+        this.completed(JSON.parse(message) as Run);
       } catch {
         /* not ours */
       }
@@ -148,13 +169,6 @@ export class RunQueue {
       throw new AppError('invalid_request', 'webhookUrl must be an http(s) URL', [{ path: 'webhookUrl', message: 'not an http(s) URL' }]);
     }
     const idemKey = req.idempotencyKey ? this.store.key('idem', req.workflowId, sha256(req.idempotencyKey)) : undefined;
-    if (idemKey) {
-      const prior = await this.priorRun(idemKey);
-      if (prior.run) return { run: prior.run, existing: true };
-      // A key whose run is gone (trimmed from the history) no longer holds anything.
-      if (prior.id) await this.guard(() => this.store.redis.del(idemKey));
-    }
-
     const now = this.opts.clock();
     const secretNames = new Set(req.secretInputs ?? []);
     const publicInputs: Record<string, unknown> = {};
@@ -175,16 +189,37 @@ export class RunQueue {
       ...(req.webhookUrl ? { webhook: { url: req.webhookUrl } } : {}),
     };
 
+    // One round trip: idempotency, every limit, the Run record and its indexes.
+    const index = this.indexName(req.workflowId);
     const keys = [
       this.slotKey(req.workflowId),
       this.bullKey('wait'),
       this.bullKey('paused'),
       this.bullKey('delayed'),
-      this.store.key('idx', this.indexName(req.workflowId)),
+      this.store.key('idx', index),
       this.store.key('rate', req.workflowId, String(Math.floor(now / 60_000))),
+      this.store.key('run', run.id),
+      this.store.key('run', 'index'),
+      ...(idemKey ? [idemKey] : []),
     ];
-    const args = [now, now - SLOT_TTL_MS, this.opts.workflowMaxConcurrency, run.id, SLOT_TTL_MS, this.opts.maxWaiting, this.opts.workflowMaxPerMinute];
-    const [took, history] = (await this.guard(() => this.store.redis.eval(TAKE_SLOT, keys.length, ...keys, ...args))) as [number, number];
+    const args = [
+      now,
+      now - SLOT_TTL_MS,
+      this.opts.workflowMaxConcurrency,
+      run.id,
+      SLOT_TTL_MS,
+      this.opts.maxWaiting,
+      this.opts.workflowMaxPerMinute,
+      JSON.stringify(run),
+      this.opts.idempotencyTtlSeconds,
+      this.store.key('run', ''),
+      req.workflowVersion ?? '',
+      this.store.key('workflow', req.workflowId),
+    ];
+    const [took, history] = (await this.guard(() => runScript(this.store.redis, ENQUEUE, keys, args))) as [number, number | string];
+    if (took === 2) return { run: JSON.parse(history as string) as Run, existing: true };
+    if (took === -3) throw new AppError('not_found', `No workflow with id ${req.workflowId}`);
+    if (took === -4) throw new AppError('conflict', `Workflow ${req.workflowId} changed while the run was being queued`, [{ path: 'workflow', message: 'changed' }]);
     if (took === 0) {
       throw new AppError('queue_full', `The run queue is full (${this.opts.maxWaiting} waiting)`, undefined, this.opts.retryAfterSeconds);
     }
@@ -201,21 +236,12 @@ export class RunQueue {
       );
     }
 
-    if (idemKey) {
-      const set = await this.guard(() => this.store.redis.set(idemKey, run.id, 'EX', this.opts.idempotencyTtlSeconds, 'NX'));
-      if (set !== 'OK') {
-        // Lost a race with a concurrent call carrying the same key: answer with the winner's run.
-        await this.releaseSlot(req.workflowId, run.id);
-        const prior = await this.priorRun(idemKey);
-        if (prior.run) return { run: prior.run, existing: true };
-        throw new AppError('conflict', 'A run with this Idempotency-Key is being created; retry shortly', undefined, 1);
-      }
-    }
-
     try {
-      await this.store.put('run', run.id, run, { score: now, indexes: [this.indexName(req.workflowId)] });
-      const data: RunJobData = { runId: run.id, workflowId: run.workflowId };
+      const data: RunJobData = { runId: run.id, workflowId: run.workflowId, run };
+      if (req.workflowVersion) data.workflowVersion = req.workflowVersion;
       if (secretNames.size > 0) data.secrets = this.opts.secretBox ? this.opts.secretBox.seal(JSON.stringify(secrets)) : secrets;
+      // Before the job exists, so that its completion cannot come unseen.
+      this.remember(run.id);
       await queue.add(data, {
         jobId: run.id,
         attempts: this.opts.attempts,
@@ -224,9 +250,10 @@ export class RunQueue {
         removeOnFail: this.opts.keepFailedJobs,
       });
     } catch (err) {
+      this.recent.delete(run.id);
       await Promise.allSettled([
         this.releaseSlot(req.workflowId, run.id),
-        this.store.delete('run', run.id, [this.indexName(req.workflowId)]),
+        this.store.delete('run', run.id, [index]),
         idemKey ? this.store.redis.del(idemKey) : Promise.resolve(),
       ]);
       if (err instanceof AppError) throw err;
@@ -234,7 +261,7 @@ export class RunQueue {
     }
 
     // history counted the index before this run was added
-    if (history + 1 > this.opts.historyLimit) {
+    if ((history as number) + 1 > this.opts.historyLimit) {
       await this.store.trimIndex('run', this.indexName(req.workflowId), this.opts.historyLimit).catch((err: Error) => {
         this.log.warn('history trim failed', { workflowId: req.workflowId, error: err.message });
       });
@@ -249,6 +276,12 @@ export class RunQueue {
    */
   async waitFor(runId: string, waitMs: number): Promise<Run> {
     this.requireStarted();
+    if (waitMs > 0 && this.recent.has(runId) && this.sub?.status === 'ready') {
+      const seen = this.recent.get(runId);
+      this.recent.delete(runId);
+      if (seen && seen !== 'read') return seen;
+      return this.waiters.wait(runId, waitMs, seen === 'read');
+    }
     return this.waiters.wait(runId, waitMs);
   }
 
@@ -271,6 +304,7 @@ export class RunQueue {
     this.closed = true;
     liveQueues.get(this.opts.registry)?.delete(this);
     this.waiters.settleAll();
+    this.recent.clear();
     const bull = this.bull;
     const sub = this.sub;
     this.bull = undefined;
@@ -294,10 +328,13 @@ export class RunQueue {
     const json = JSON.stringify(run);
     const res = await this.guard(() =>
       isFinished(run)
-        ? this.store.redis.eval(SAVE_IF_CURRENT, 2, key, this.slotKey(run.workflowId), run.attempts ?? 0, json, run.id, this.doneChannel)
-        : this.store.redis.eval(SAVE_IF_CURRENT, 1, key, run.attempts ?? 0, json),
+        ? runScript(this.store.redis, SAVE_IF_CURRENT, [key, this.slotKey(run.workflowId)], [run.attempts ?? 0, json, run.id, this.doneChannel])
+        : runScript(this.store.redis, SAVE_IF_CURRENT, [key], [run.attempts ?? 0, json]),
     );
-    return Number(res) === 1;
+    const saved = Number(res) === 1;
+    // Waiters in this process answer now rather than after the worker's bookkeeping and the message.
+    if (saved && isFinished(run)) this.completed(run);
+    return saved;
   }
 
   async releaseSlot(workflowId: string, runId: string): Promise<void> {
@@ -318,28 +355,23 @@ export class RunQueue {
 
   // ---- internals ----
 
+  /** A completion (from the done channel, or stored by a worker of this process). */
+  private completed(run: Run): void {
+    if (this.recent.has(run.id)) this.recent.set(run.id, isFinished(run) ? run : 'read');
+    this.waiters.wake(run.id, run);
+  }
+
+  private remember(runId: string): void {
+    this.recent.set(runId, undefined);
+    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+  }
+
   private bullKey(type: string): string {
     return `${bullPrefix(this.opts.prefix)}:${QUEUE_NAME}:${type}`;
   }
 
   private slotKey(workflowId: string): string {
     return this.store.key('inflight', workflowId);
-  }
-
-  /**
-   * The run an Idempotency-Key maps to. A key set a moment ago by a concurrent call may not have
-   * its run stored yet: a key without a run is read again for up to a second before it counts as stale.
-   */
-  private async priorRun(idemKey: string): Promise<{ id?: string; run?: Run }> {
-    let id: string | null = null;
-    for (let i = 0; i < 20; i++) {
-      id = await this.guard(() => this.store.redis.get(idemKey));
-      if (!id) return {};
-      const run = await this.get(id);
-      if (run) return { id, run };
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return { id: id ?? undefined };
   }
 
   private requireStarted(): Bull.Queue {

@@ -20,8 +20,11 @@ export class RunWaiters {
 
   constructor(private readonly read: (runId: string) => Promise<Run | undefined>) {}
 
-  /** The run once finished, or as it is when `waitMs` passes; `not_found` when there is none. */
-  async wait(runId: string, waitMs: number): Promise<Run> {
+  /**
+   * The run once finished, or as it is when `waitMs` passes; `not_found` when there is none.
+   * `readFirst` false skips the first read, for a caller that knows no completion was missed.
+   */
+  async wait(runId: string, waitMs: number, readFirst = true): Promise<Run> {
     const notFound = () => new AppError('not_found', `Run ${runId} not found`);
     if (!(waitMs > 0)) {
       const run = await this.read(runId);
@@ -51,7 +54,7 @@ export class RunWaiters {
       if (!set) this.byRun.set(runId, (set = new Set()));
       set.add(waiter);
       const timer = setTimeout(() => waiter.settle(), waitMs);
-      waiter.check();
+      if (readFirst) waiter.check();
     });
   }
 

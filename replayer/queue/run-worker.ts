@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type Bull from 'bull';
 import {
+  AppError,
   counter,
   histogram,
   toPublicError,
@@ -14,6 +15,7 @@ import { BullConnection } from './bull-connection.js';
 import type { RunJobData, RunQueue } from './run-queue.js';
 import { isFinished } from './run-waiters.js';
 import { deliverWebhook, type WebhookDelivery } from './webhook.js';
+import { runScript, START_RUN } from './scripts.js';
 
 /** What execute() is given besides the run. */
 export interface RunJobContext {
@@ -23,6 +25,8 @@ export interface RunJobContext {
   inputs: Record<string, unknown>;
   /** Aborted when close() gives up waiting; the result is then discarded and the run left to another worker. */
   signal: AbortSignal;
+  /** Version of the workflow the inputs were checked against (EnqueueRequest.workflowVersion), when known. */
+  workflowVersion?: string;
 }
 
 export interface RunWorkerOptions {
@@ -180,31 +184,53 @@ export class RunWorker {
     const store = queue.store;
     const { runId, workflowId } = job.data;
     return withContext({ runId }, async () => {
-      const found = await store.get<Run>('run', runId);
+      const startMs = Date.now();
+      const startedAt = new Date(startMs).toISOString();
+      const queued = job.data.run;
+      let found: Run | undefined;
+      let running: Run | undefined;
+      if (queued?.id === runId) {
+        // The common case in one round trip: the record is still the queued one the job carries.
+        const attempt = (queued.attempts ?? 0) + 1;
+        const next: Run = { ...queued, status: 'running', startedAt, worker: this.opts.workerId, attempts: attempt };
+        const res = await runScript(store.redis, START_RUN, [store.key('run', runId)], [queued.attempts ?? 0, JSON.stringify(next)]).catch((err: Error) => {
+          throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+        });
+        if (Number(res) === 1) [found, running] = [queued, next];
+        else if (typeof res === 'string') found = JSON.parse(res) as Run;
+      } else {
+        found = await store.get<Run>('run', runId);
+      }
       if (!found) {
         // Trimmed from the history or deleted with its workflow while queued.
         this.log.warn('run record gone; job dropped', { runId });
         await queue.releaseSlot(workflowId, runId);
         return { status: 'gone' };
       }
-      if (isFinished(found)) {
+      if (!running && isFinished(found)) {
         // A redelivery after this run was stored: finish what the dead worker may have left.
         await this.afterFinish(found);
         return { status: found.status };
       }
-
-      const startMs = Date.now();
-      const attempt = (found.attempts ?? 0) + 1;
-      const running: Run = { ...found, status: 'running', startedAt: new Date(startMs).toISOString(), worker: this.opts.workerId, attempts: attempt };
+      if (!running) {
+        // A retry or a recovery from a dead worker: the record has moved on since the job was queued.
+        running = { ...found, status: 'running', startedAt, worker: this.opts.workerId, attempts: (found.attempts ?? 0) + 1 };
+        await store.update('run', runId, running);
+      }
+      const attempt = running.attempts ?? 1;
       if (attempt === 1) this.waitTime.observe(Math.max(0, startMs - Date.parse(found.createdAt)) / 1000);
-      await store.update('run', runId, running);
       this.log.debug('run started', { attempt, workflowId });
 
       let result: Partial<Run>;
       const abort = new AbortController();
       this.inFlight.add(abort);
       try {
-        result = await this.opts.execute(running, { attempt, inputs: { ...(found.inputs ?? {}), ...queue.openSecrets(job.data) }, signal: abort.signal });
+        result = await this.opts.execute(running, {
+          attempt,
+          inputs: { ...(found.inputs ?? {}), ...queue.openSecrets(job.data) },
+          signal: abort.signal,
+          workflowVersion: job.data.workflowVersion,
+        });
       } catch (err) {
         if (abort.signal.aborted) throw err;
         const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -3,12 +3,15 @@ import { AppError, type RedisStore, type Run, type Workflow } from '../../core/i
 import type { RunQueue } from '../../replayer/index.js';
 import { Checker, requireObject } from '../validate.js';
 import { loadWorkflow } from './workflows.js';
+import type { WorkflowCache } from '../workflow-cache.js';
 
 export interface RunRouteDeps {
   store: RedisStore;
   queue: RunQueue;
   /** Checks inputs against the workflow's input schema; throws invalid_input naming each bad field. */
   validateInputs: (wf: Workflow, inputs: Record<string, unknown>) => Record<string, unknown>;
+  /** Reuses parsed workflows across calls (and tells the worker which version was checked). Unset: read each time. */
+  workflows?: WorkflowCache;
 }
 
 /** Default and longest time a POST …/runs waits for the result before answering 202. */
@@ -19,7 +22,15 @@ export function runRoutes(deps: RunRouteDeps): Router {
   const r = Router();
 
   r.post('/workflows/:id/runs', async (req, res) => {
-    const wf = await loadWorkflow(deps.store, req.params.id);
+    // A cached copy is checked by the enqueue itself (same round trip); a stale one is read again.
+    let cached = deps.workflows?.cached(req.params.id);
+    const load = async (): Promise<{ wf: Workflow; version?: string }> => {
+      if (!deps.workflows) return { wf: await loadWorkflow(deps.store, req.params.id) };
+      const found = await deps.workflows.load(req.params.id);
+      if (!found) throw new AppError('not_found', `No workflow with id ${req.params.id}`);
+      return found;
+    };
+    let { wf, version: workflowVersion } = cached ?? (await load());
     const body = requireObject(req.body ?? {});
     const c = new Checker(body);
     const mode = c.oneOf('mode', ['auto', 'http', 'browser'] as const);
@@ -34,20 +45,33 @@ export function runRoutes(deps: RunRouteDeps): Router {
     }
     if (session !== undefined && !/^[\w.-]{1,100}$/.test(session)) c.details.push({ path: 'session', message: 'letters, digits, _ . - only' });
     c.done();
-    const inputs = deps.validateInputs(wf, (body.inputs as Record<string, unknown> | undefined) ?? {});
     const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
       throw new AppError('invalid_request', 'Idempotency-Key must be 1 to 200 visible ASCII characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
     }
-    const { run } = await deps.queue.enqueue({
-      workflowId: wf.id,
-      inputs,
-      secretInputs: wf.inputs.filter((i) => i.secret).map((i) => i.name),
-      mode: mode ?? 'auto',
-      session: session ?? 'default',
-      idempotencyKey,
-      webhookUrl: webhook,
-    });
+    const enqueue = () =>
+      deps.queue.enqueue({
+        workflowId: wf.id,
+        inputs: deps.validateInputs(wf, (body.inputs as Record<string, unknown> | undefined) ?? {}),
+        secretInputs: wf.inputs.filter((i) => i.secret).map((i) => i.name),
+        mode: mode ?? 'auto',
+        session: session ?? 'default',
+        idempotencyKey,
+        webhookUrl: webhook,
+        workflowVersion,
+      });
+    let run: Run;
+    try {
+      ({ run } = await enqueue());
+    } catch (err) {
+      // Inputs refused by a cached copy are checked again against the stored workflow: it may have changed.
+      const changed = err instanceof AppError && ((err.code === 'conflict' && err.details?.[0]?.path === 'workflow') || err.code === 'invalid_input');
+      const stale = cached && changed;
+      if (!stale) throw err;
+      cached = undefined;
+      ({ wf, version: workflowVersion } = await load());
+      ({ run } = await enqueue());
+    }
     const finished = wait > 0 ? await deps.queue.waitFor(run.id, wait * 1000) : run;
     const done = finished.status === 'succeeded' || finished.status === 'failed';
     res.setHeader('Location', `/v1/runs/${run.id}`);

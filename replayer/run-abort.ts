@@ -1,0 +1,70 @@
+/**
+ * A run's cancellation (deadline, caller's signal), cheaper than an AbortController and a timer
+ * per run on the warm path: undici takes anything with on/once/removeListener as a request signal
+ * (a plain listener list here, no EventTarget and no EventEmitter to set up per run), HTTP steps are bounded by the deadline through
+ * their own timeouts (see HttpStepRunner), and the deadline timer and the standard AbortSignal
+ * that browsers and waits need are only made when one of them asks for the signal.
+ */
+export class RunAbort {
+  aborted = false;
+  reason: unknown = undefined;
+  private controller?: AbortController;
+  private timer?: NodeJS.Timeout;
+  private listeners: Array<() => void> = [];
+
+  constructor(
+    /** When the run must end (epoch ms). */
+    readonly deadline: number,
+    /** The reason given when the deadline passes. */
+    private readonly expiredReason: () => unknown,
+  ) {}
+
+  /** The EventEmitter surface undici uses ('abort' only). */
+  on(event: 'abort', listener: () => void): this {
+    if (event === 'abort') this.listeners.push(listener);
+    return this;
+  }
+
+  once(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(event: 'abort', listener: () => void): this {
+    const i = event === 'abort' ? this.listeners.lastIndexOf(listener) : -1;
+    if (i !== -1) this.listeners.splice(i, 1);
+    return this;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.close();
+    this.controller?.abort(reason);
+    // Listeners are called once: the list is emptied first.
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const l of listeners) l();
+  }
+
+  /** Aborts with the deadline's reason (the deadline passed). */
+  expire(): void {
+    this.abort(this.expiredReason());
+  }
+
+  /** A standard AbortSignal that follows this one and fires at the deadline, made on first use. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+      else this.timer = setTimeout(() => this.expire(), Math.max(0, this.deadline - Date.now()));
+    }
+    return this.controller.signal;
+  }
+
+  /** Stops the deadline timer (the run is over). */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
