@@ -12,19 +12,12 @@ import { BrowserPool } from '../browser-pool/index.js';
 import { Replayer, type RunResult } from '../replayer/index.js';
 import { startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 import { fixtureWorkflow } from '../test/replayer/fixture-workflow.js';
+import { quantile } from './lib/stats.js';
 
 const HTTP_N = Number(process.argv[2] ?? 300);
 const BROWSER_N = Number(process.argv[3] ?? 7);
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 3 : 1) : 'NaN');
 
 function ok(r: RunResult, what: string): void {

@@ -11,6 +11,7 @@ import type { Run, Workflow } from '../core/index.js';
 import { Replayfarm } from '../server/replayfarm.js';
 import { startFixtureSite } from '../test/fixtures/site/index.js';
 import { api, recordFixtureWorkflow } from '../test/api/helpers.js';
+import { quantile } from './lib/stats.js';
 
 const N = Number(process.argv[2] ?? 200);
 const WARMUP = Number(process.argv[3] ?? 30);
@@ -18,14 +19,6 @@ const LEVELS = [1, 8, 32];
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const out = (name: string, value: number) => process.stdout.write(`${name}: ${Number.isFinite(value) ? value.toFixed(value < 10 ? 3 : 1) : 'NaN'}\n`);
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
 
 interface Level {
   runsPerS: number;

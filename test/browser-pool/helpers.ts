@@ -32,15 +32,7 @@ export function processEnv(pid: number): string[] {
   }
 }
 
-/** Whether any process of process group `pgid` is still alive. */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { groupAlive } from '../../browser-pool/processes.js';
 
 export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const m = registry.getSingleMetric(name);
