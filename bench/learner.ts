@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Action, HAREntry, HARFile } from '../core/index.js';
 import { learn } from '../recorder/learner/index.js';
+import { sharedHarsDir } from '../test/helpers/shared-fixtures.js';
 
 interface Base {
   har: HARFile;
@@ -85,7 +86,7 @@ async function recordBase(): Promise<Base> {
     return { har: rec.har, actions: rec.actions, source: `fixture-site recording (${rec.har.log.entries.length} entries)` };
   } catch (err) {
     process.stderr.write(`recording failed (${(err as Error).message.split('\n')[0]}); using a shared fixture HAR\n`);
-    const file = fileURLToPath(new URL('../../shared/fixtures/hars/18-haralyzer-firebug-cnn.har', import.meta.url));
+    const file = fileURLToPath(new URL('18-haralyzer-firebug-cnn.har', sharedHarsDir()));
     const har = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as HARFile;
     return { har, actions: [], source: `18-haralyzer-firebug-cnn.har (${har.log.entries.length} entries)` };
   }
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
   try {
     for (const size of list) {
       process.stderr.write(`learning ${size} entries (median of ${REPEATS})…\n`);
-      const res = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', basePath, String(size)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const res = spawnSync(process.execPath, [...(SELF.endsWith('.ts') ? ['--import', 'tsx'] : []), SELF, '--child', basePath, String(size)], { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (res.status !== 0) throw new Error(`child for ${size} failed: ${res.stderr.slice(-2000)}`);
       results.set(size, JSON.parse(res.stdout) as ChildResult);
     }

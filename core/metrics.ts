@@ -24,7 +24,7 @@ export function gauge<T extends string>(
 
 export function histogram<T extends string>(
   registry: Registry,
-  cfg: { name: string; help: string; labelNames?: readonly T[]; buckets?: number[] },
+  cfg: { name: string; help: string; labelNames?: readonly T[]; buckets?: number[]; collect?: (this: client.Histogram<T>) => void | Promise<void> },
 ): client.Histogram<T> {
   return (registry.getSingleMetric(cfg.name) as client.Histogram<T>) ?? new client.Histogram<T>({ ...cfg, registers: [registry] });
 }

@@ -30,57 +30,70 @@ export interface DetectContext {
  * status: sites answer "please log in", CSRF failures and changed pages with 200 too.
  */
 export function detect(step: WorkflowStep, view: ResponseView, ctx: DetectContext, compiledPatterns: RegExp[]): Verdict {
+  // The ok path allocates nothing: messages and body scans are only worked out when something is off.
   const res = view.res;
   const exp = step.expect;
   const status = res.status;
-  // Messages and body scans are only worked out on the paths that use them: most steps are ok.
-  const what = () => `${step.id} (${step.description})`;
-
   if ((status >= 500 && exp.status < 500) || (status === 429 && exp.status !== 429)) {
-    return { kind: 'transient', reason: `${what()} answered ${status}`, retryAfterMs: retryAfterMs(header(res.headers, 'retry-after')) };
+    return { kind: 'transient', reason: `${what(step)} answered ${status}`, retryAfterMs: retryAfterMs(header(res.headers, 'retry-after')) };
   }
-
   const session = ctx.session;
   if (session?.loginUrl && !ctx.expectsLoginPage && redirectedToLogin(res.hopUrls, res.locations, res.url, session.loginUrl, exp.redirectTo)) {
-    return { kind: 'broken', reason: `${what()} was redirected to the login page` };
+    return { kind: 'broken', reason: `${what(step)} was redirected to the login page` };
   }
-  const broken = session?.brokenStatuses?.length ? session.brokenStatuses : DEFAULT_BROKEN_STATUSES;
-  if (session && status !== exp.status && broken.includes(status)) {
-    return { kind: 'broken', reason: `${what()} answered ${status}` };
+  if (session && status !== exp.status && (session.brokenStatuses?.length ? session.brokenStatuses : DEFAULT_BROKEN_STATUSES).includes(status)) {
+    return { kind: 'broken', reason: `${what(step)} answered ${status}` };
   }
-
-  let login: boolean | undefined;
-  const loginPage = () => (login ??= !ctx.expectsLoginPage && isHtml(res.contentType) && PASSWORD_FIELD.test(view.text));
-  let hit: RegExp | null | undefined;
-  const patternHit = () => (hit === undefined ? (hit = !ctx.expectsLoginPage && session ? (compiledPatterns.find((p) => p.test(view.text)) ?? null) : null) : hit);
-  const sameClass = Math.floor(status / 100) === Math.floor(exp.status / 100);
-
-  if (!sameClass) {
-    if (loginPage()) return { kind: 'broken', reason: `${what()} answered ${status} with a login form (recorded ${exp.status})` };
-    if (patternHit()) return { kind: 'broken', reason: `${what()} answered ${status} matching /${patternHit()!.source}/ (recorded ${exp.status})` };
-    if (session && status >= 400 && CSRF_ERROR.test(view.text)) return { kind: 'broken', reason: `${what()} answered ${status} with a CSRF error` };
-    if (status >= 400) return { kind: 'error', reason: `${what()} answered ${status} (recorded ${exp.status})` };
-    if (step.bootstrap && session) return { kind: 'broken', reason: `${what()} answered ${status} instead of ${exp.status}: the login did not go through` };
-    return { kind: 'drift', reason: `${what()} answered ${status}, recorded ${exp.status}` };
-  }
-
-  const expJson = exp.contentType !== undefined && isJsonMime(exp.contentType);
-  if (expJson && status !== 204 && exp.status !== 204) {
+  if (Math.floor(status / 100) !== Math.floor(exp.status / 100)) return otherClass(step, view, ctx, compiledPatterns);
+  if (exp.contentType !== undefined && status !== 204 && exp.status !== 204 && isJsonMime(exp.contentType)) {
     if (!view.isJsonType || !view.json.ok) {
-      if (loginPage()) return { kind: 'broken', reason: `${what()} answered a login form instead of JSON` };
-      if (patternHit()) return { kind: 'broken', reason: `${what()} answered /${patternHit()!.source}/ instead of JSON` };
-      return { kind: 'drift', reason: `${what()} answered ${res.contentType || 'no content type'} where JSON was recorded` };
+      if (loginPage(view, ctx)) return { kind: 'broken', reason: `${what(step)} answered a login form instead of JSON` };
+      const hit = patternHit(view, ctx, compiledPatterns);
+      if (hit) return { kind: 'broken', reason: `${what(step)} answered /${hit.source}/ instead of JSON` };
+      return { kind: 'drift', reason: `${what(step)} answered ${res.contentType || 'no content type'} where JSON was recorded` };
     }
     const overlap = exp.jsonKeys?.length ? keyOverlap(exp.jsonKeys, view.json.value) : 1;
     if (overlap < MIN_KEY_OVERLAP) {
-      if (patternHit()) return { kind: 'broken', reason: `${what()} answered /${patternHit()!.source}/` };
-      return { kind: 'drift', reason: `${what()} answered JSON of another shape (${Math.round(overlap * 100)}% of the recorded keys)` };
+      const hit = patternHit(view, ctx, compiledPatterns);
+      if (hit) return { kind: 'broken', reason: `${what(step)} answered /${hit.source}/` };
+      return { kind: 'drift', reason: `${what(step)} answered JSON of another shape (${Math.round(overlap * 100)}% of the recorded keys)` };
     }
     return OK;
   }
-  if (loginPage()) return { kind: 'broken', reason: `${what()} answered a login form` };
-  if (patternHit()) return { kind: 'broken', reason: `${what()} answered /${patternHit()!.source}/` };
+  if (loginPage(view, ctx)) return { kind: 'broken', reason: `${what(step)} answered a login form` };
+  const hit = patternHit(view, ctx, compiledPatterns);
+  if (hit) return { kind: 'broken', reason: `${what(step)} answered /${hit.source}/` };
   return OK;
+}
+
+/** A status of another class than recorded (a 4xx for a 2xx, a 2xx for a 3xx…): what it means. */
+function otherClass(step: WorkflowStep, view: ResponseView, ctx: DetectContext, compiledPatterns: RegExp[]): Verdict {
+  const status = view.res.status;
+  const exp = step.expect;
+  const session = ctx.session;
+  if (loginPage(view, ctx)) return { kind: 'broken', reason: `${what(step)} answered ${status} with a login form (recorded ${exp.status})` };
+  const hit = patternHit(view, ctx, compiledPatterns);
+  if (hit) return { kind: 'broken', reason: `${what(step)} answered ${status} matching /${hit.source}/ (recorded ${exp.status})` };
+  if (session && status >= 400 && CSRF_ERROR.test(view.text)) return { kind: 'broken', reason: `${what(step)} answered ${status} with a CSRF error` };
+  if (status >= 400) return { kind: 'error', reason: `${what(step)} answered ${status} (recorded ${exp.status})` };
+  if (step.bootstrap && session) return { kind: 'broken', reason: `${what(step)} answered ${status} instead of ${exp.status}: the login did not go through` };
+  return { kind: 'drift', reason: `${what(step)} answered ${status}, recorded ${exp.status}` };
+}
+
+function what(step: WorkflowStep): string {
+  return `${step.id} (${step.description})`;
+}
+
+/** The response is a login form where the step does not expect one. */
+function loginPage(view: ResponseView, ctx: DetectContext): boolean {
+  return !ctx.expectsLoginPage && isHtml(view.res.contentType) && PASSWORD_FIELD.test(view.text);
+}
+
+/** The first of the learned "please log in" patterns the body matches, when a session is expected. */
+function patternHit(view: ResponseView, ctx: DetectContext, compiledPatterns: RegExp[]): RegExp | undefined {
+  if (ctx.expectsLoginPage || !ctx.session || compiledPatterns.length === 0) return undefined;
+  const text = view.text;
+  return compiledPatterns.find((p) => p.test(text));
 }
 
 const OK: Verdict = Object.freeze({ kind: 'ok' });
@@ -101,7 +114,7 @@ function isHtml(mime: string): boolean {
   return mime === 'text/html' || mime === 'application/xhtml+xml';
 }
 
-function redirectedToLogin(hopUrls: string[], locations: string[], finalUrl: string, loginUrl: string, recordedRedirect: string | undefined): boolean {
+function redirectedToLogin(hopUrls: readonly string[], locations: readonly string[], finalUrl: string, loginUrl: string, recordedRedirect: string | undefined): boolean {
   // No hop and no Location: nothing to compare (the common case, no URL parsed).
   if (hopUrls.length === 0 && locations.length === 0) return false;
   let login: URL;

@@ -1,5 +1,5 @@
 import type { Extractor, Variable, Workflow, WorkflowInput } from '../core/index.js';
-import { compilePatterns } from './break-detector.js';
+import { compilePatterns, type DetectContext } from './break-detector.js';
 import { inputSpecs } from './run-inputs.js';
 import { VariableScope } from './variable-scope.js';
 
@@ -13,6 +13,14 @@ export interface CompiledWorkflow {
   patterns: RegExp[];
   /** Bootstrap steps up to the first state-changing one: they fetch the login form, a login page is their normal answer. */
   loginPageSteps: Set<string>;
+  /** Break detection's context of each step, by step index. */
+  detect: DetectContext[];
+  /**
+   * By step index: the origin its URL template starts with, written literally in normal form and
+   * followed by the path (no placeholder before it); undefined otherwise. Lets a rendered URL be
+   * split without parsing it (see plainPath).
+   */
+  urlOrigin: Array<string | undefined>;
   /** Variables the login extracts that are kept with the session (declared tokens and those later steps use). */
   tokens: string[];
   /** Of those, the ones later steps use: a session without them cannot be reused, a repair must get them again. */
@@ -49,6 +57,8 @@ export function compileWorkflow(wf: Workflow): CompiledWorkflow {
     extractors,
     patterns: compilePatterns(wf.session),
     loginPageSteps,
+    detect: wf.steps.map((s) => ({ session: wf.session ?? null, expectsLoginPage: loginPageSteps.has(s.id) })),
+    urlOrigin: wf.steps.map((s) => literalOrigin(s.request.url)),
     ...sessionTokens(wf),
     lastBootstrap: wf.steps.reduce((acc, s, i) => (s.bootstrap ? i : acc), -1),
     inputSpecs: inputSpecs(wf),
@@ -57,6 +67,30 @@ export function compileWorkflow(wf: Workflow): CompiledWorkflow {
   cache.set(wf, c);
   return c;
 }
+
+const LEADING_ORIGIN = /^https?:\/\/[^/?#{}\\@]+(?=\/)/;
+
+/** The origin a URL template starts with, when written literally in normal form and followed by '/'. */
+function literalOrigin(template: string): string | undefined {
+  const m = LEADING_ORIGIN.exec(template);
+  return m && originOf(m[0]) === m[0] ? m[0] : undefined;
+}
+
+/**
+ * The path and query of `url` after `origin` (its first `origin.length` characters), when URL
+ * parsing would leave them exactly as written: only characters it keeps, no dot segments (plain
+ * or percent-encoded), no fragment. Undefined otherwise (then the URL is parsed).
+ */
+export function plainPath(url: string, origin: string): string | undefined {
+  if (!url.startsWith(origin) || url.charCodeAt(origin.length) !== 47 /* / */) return undefined;
+  const path = url.slice(origin.length);
+  if (!PLAIN_PATH.test(path) || DOT_SEGMENT.test(path)) return undefined;
+  return path;
+}
+
+// Unreserved, sub-delims but ', and : @ / ? %: what the WHATWG URL parser copies unchanged into path and query.
+const PLAIN_PATH = /^[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
+const DOT_SEGMENT = /\/(\.|%2e){1,2}(\/|\?|$)|%2e/i;
 
 function target(o: string): { origin: string; hostname?: string; refused?: string } {
   let u: URL;

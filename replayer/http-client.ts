@@ -20,6 +20,17 @@ export interface HttpRequest {
   body?: string | Buffer;
   /** `url` already parsed, when the caller has it (saves parsing it again). */
   parsedUrl?: URL;
+  /**
+   * Its origin and its path with the query, when the caller has them: with both, `url` is not
+   * parsed again (the caller vouches that they are what URL parsing would give).
+   */
+  origin?: string;
+  path?: string;
+  /**
+   * The headers object is the sender's to change and holds only sendable headers (see
+   * isSendableHeader): it is used as is, not copied.
+   */
+  ownHeaders?: boolean;
 }
 
 export interface SendOptions {
@@ -46,11 +57,11 @@ export interface HttpResponse {
   /** MIME type without parameters, lower case ('' when absent). */
   contentType: string;
   /** Location headers seen across hops, raw, in order. */
-  locations: string[];
+  locations: readonly string[];
   /** Absolute URLs the hops went to (after the first request). */
-  hopUrls: string[];
+  hopUrls: readonly string[];
   /** Cookies set by any hop, name → value. */
-  setCookies: Map<string, string>;
+  setCookies: ReadonlyMap<string, string>;
 }
 
 /**
@@ -71,6 +82,13 @@ export class TransportError extends Error {
 
 const DROP_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'te', 'proxy-connection', 'cookie', 'accept-encoding', 'trailer', 'http2-settings']);
 const ACCEPT_ENCODING = 'gzip, deflate, br';
+const NONE: readonly string[] = Object.freeze([]);
+const NO_COOKIES: ReadonlyMap<string, string> = new Map();
+
+/** A recorded header that may be sent as recorded (hop-by-hop headers, cookies and pseudo-headers are ours to set). */
+export function isSendableHeader(lowerCaseName: string): boolean {
+  return !DROP_HEADERS.has(lowerCaseName) && lowerCaseName.charCodeAt(0) !== 58 /* ':' */;
+}
 
 /**
  * The HTTP runner's transport: one undici Agent (keep-alive pools per origin) whose sockets only
@@ -108,25 +126,45 @@ export class HttpClient {
 
   /** Sends a request, following up to maxHops redirects within the allowed origins. */
   async send(req: HttpRequest, opts: SendOptions): Promise<HttpResponse> {
-    let url = req.parsedUrl ?? new URL(req.url);
+    // Strings on the hot path; a URL object only when a hop, a cookie or an error needs one.
+    let parsed = req.parsedUrl;
+    let href: string;
+    let origin: string;
+    let path: string;
+    if (req.origin !== undefined && req.path !== undefined) {
+      href = req.url;
+      origin = req.origin;
+      path = req.path;
+    } else {
+      parsed ??= new URL(req.url);
+      href = parsed.href;
+      origin = parsed.origin;
+      path = parsed.pathname + parsed.search;
+    }
+    const url = (): URL => (parsed ??= new URL(href));
     let method = req.method.toUpperCase();
     let body = req.body;
-    const headers: Record<string, string> = {};
-    for (const k in req.headers) if (!DROP_HEADERS.has(k) && k.charCodeAt(0) !== 58 /* ':' */) headers[k] = req.headers[k]!;
+    let headers: Record<string, string>;
+    if (req.ownHeaders) headers = req.headers;
+    else {
+      headers = {};
+      for (const k in req.headers) if (isSendableHeader(k)) headers[k] = req.headers[k]!;
+    }
     headers['accept-encoding'] = ACCEPT_ENCODING;
-    const locations: string[] = [];
-    const hopUrls: string[] = [];
-    const setCookies = new Map<string, string>();
+    // Made when a response has something to put in them: most have none.
+    let locations: string[] | undefined;
+    let hopUrls: string[] | undefined;
+    let setCookies: Map<string, string> | undefined;
     const until = Date.now() + opts.timeoutMs;
     for (let hop = 0; ; hop++) {
-      const origin = url.origin;
-      this.checkOrigin(url, origin, opts.origins);
+      if (!opts.origins.has(origin) || !(origin.startsWith('http://') || origin.startsWith('https://'))) this.refuse(url(), origin);
       // The headers object is ours (built above): the cookie goes in place, no copy per hop.
-      const cookie = opts.jar.header(url, origin);
+      const cookie = opts.jar.header(href, origin, path);
       if (cookie) headers.cookie = cookie;
       else if (headers.cookie !== undefined) delete headers.cookie;
-      const left = Math.max(1, until - Date.now());
-      const path = url.pathname + url.search;
+      // The same value request after request on the first hop: undici keeps a connection's timer when
+      // the timeout does not change, and sets up a new one each time it does.
+      const left = hop === 0 ? opts.timeoutMs : Math.max(1, until - Date.now());
       // Awaited here rather than in a helper: one promise less per request on the hot path.
       let res: Dispatcher.ResponseData;
       try {
@@ -137,17 +175,20 @@ export class HttpClient {
       const setCookie = res.headers['set-cookie'];
       if (setCookie) {
         for (const c of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-          const stored = opts.jar.store(c, url.href);
-          if (stored) setCookies.set(stored.key, stored.value);
+          const stored = opts.jar.store(c, href);
+          if (stored) (setCookies ??= new Map()).set(stored.key, stored.value);
         }
       }
       const loc = header(res.headers, 'location');
       const isRedirect = res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && loc !== undefined;
-      if (isRedirect) locations.push(loc);
+      if (isRedirect) (locations ??= []).push(loc);
       if (isRedirect && hop < opts.maxHops) {
         await res.body.dump().catch(() => undefined);
-        url = new URL(loc, url);
-        hopUrls.push(url.href);
+        parsed = new URL(loc, url());
+        href = parsed.href;
+        origin = parsed.origin;
+        path = parsed.pathname + parsed.search;
+        (hopUrls ??= []).push(href);
         if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
           if (method !== 'HEAD') method = 'GET';
           body = undefined;
@@ -162,28 +203,29 @@ export class HttpClient {
         try {
           raw = Buffer.from(await res.body.arrayBuffer());
         } catch (err) {
-          throw toTransportError(err, opts.signal, url.href);
+          throw toTransportError(err, opts.signal, href);
         }
       } else {
-        raw = await this.readBody(res, url, opts.signal);
+        raw = await this.readBody(res, url(), opts.signal);
       }
       const ct = header(res.headers, 'content-type') ?? '';
       return {
         status: res.statusCode,
         headers: res.headers,
-        url: url.href,
+        url: href,
         body: this.decode(raw, header(res.headers, 'content-encoding'), url),
         contentType: mimeOf(ct),
-        locations,
-        hopUrls,
-        setCookies,
+        locations: locations ?? NONE,
+        hopUrls: hopUrls ?? NONE,
+        setCookies: setCookies ?? NO_COOKIES,
       };
     }
   }
 
-  private checkOrigin(url: URL, origin: string, origins: ReadonlySet<string>): void {
+  /** Why a request may not go to `origin`, thrown. */
+  private refuse(url: URL, origin: string): never {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('target_forbidden', `Refused to contact ${url.protocol} URL`);
-    if (!origins.has(origin)) throw new AppError('target_forbidden', `Refused to contact ${origin}: not one of the workflow's origins`);
+    throw new AppError('target_forbidden', `Refused to contact ${origin}: not one of the workflow's origins`);
   }
 
   private async readBody(res: Dispatcher.ResponseData, url: URL, signal: AbortLike): Promise<Buffer> {
@@ -218,7 +260,7 @@ export class HttpClient {
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
   }
 
-  private decode(raw: Buffer, encoding: string | undefined, url: URL): Buffer {
+  private decode(raw: Buffer, encoding: string | undefined, url: () => URL): Buffer {
     if (!encoding || raw.length === 0) return raw;
     const limit = { maxOutputLength: this.maxBytes };
     let out = raw;
@@ -228,11 +270,11 @@ export class HttpClient {
         if (enc === 'gzip' || enc === 'x-gzip') out = gunzipSync(out, limit);
         else if (enc === 'br') out = brotliDecompressSync(out, limit);
         else if (enc === 'deflate') out = out[0] !== undefined && (out[0] & 0x0f) === 8 ? inflateSync(out, limit) : inflateRawSync(out, limit);
-        else if (enc !== 'identity' && enc !== '') throw new AppError('target_error', `Response of ${url.pathname} uses unsupported content-encoding ${enc}`);
+        else if (enc !== 'identity' && enc !== '') throw new AppError('target_error', `Response of ${url().pathname} uses unsupported content-encoding ${enc}`);
       } catch (err) {
         if (err instanceof AppError) throw err;
-        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(url, this.maxBytes);
-        throw new AppError('target_error', `Response of ${url.pathname} could not be decompressed (${enc})`);
+        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(url(), this.maxBytes);
+        throw new AppError('target_error', `Response of ${url().pathname} could not be decompressed (${enc})`);
       }
     }
     return out;

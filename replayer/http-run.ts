@@ -1,6 +1,6 @@
-import { AppError, type ErrorCode, type Logger, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
+import { AppError, type ErrorCode, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
 import { detect, type Verdict } from './break-detector.js';
-import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow.js';
+import { compileWorkflow, plainPath, type CompiledWorkflow } from './compiled-workflow.js';
 import { toOutput } from './browser-runner.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { extract, ResponseView } from './extract.js';
@@ -21,7 +21,6 @@ export interface HttpRunDeps {
   client: HttpClient;
   breaker: CircuitBreaker;
   metrics: ReplayMetrics;
-  log: Logger;
   retries: RetryPolicy;
   stepTimeoutMs: number;
 }
@@ -86,9 +85,19 @@ export class HttpStepRunner {
         }
         throw err;
       }
-      const url = new URL(req.url);
-      req.parsedUrl = url;
-      const origin = url.origin;
+      // The URL is only parsed when its path could change in parsing (compiled-workflow plainPath).
+      const literal = this.c.urlOrigin[i];
+      const path = literal !== undefined ? plainPath(req.url, literal) : undefined;
+      let origin: string;
+      if (path !== undefined) {
+        origin = literal!;
+        req.path = path;
+      } else {
+        const url = new URL(req.url);
+        origin = url.origin;
+        req.parsedUrl = url;
+      }
+      req.origin = origin;
       this.d.breaker.check(origin);
       rec.attempts++;
       const started = performance.now();
@@ -102,7 +111,7 @@ export class HttpStepRunner {
         const res = await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal, timeoutMs });
         if (res.setCookies.size) this.dirty = true;
         view = new ResponseView(res);
-        verdict = detect(step, view, { session: this.wf.session, expectsLoginPage: this.c.loginPageSteps.has(step.id) }, this.c.patterns);
+        verdict = detect(step, view, this.c.detect[i]!, this.c.patterns);
       } catch (err) {
         if (!(err instanceof TransportError)) {
           rec.status = 'failed';

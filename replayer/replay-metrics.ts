@@ -8,27 +8,78 @@ interface Observer {
   observe(seconds: number): void;
 }
 
-/** The replayer's metrics, registered (get-or-create) on the registry it was given. */
+/**
+ * Observations kept in a small buffer and handed to the histogram in batches: when the buffer
+ * fills, and before every scrape (the histogram's collect). A run's hot path then only stores a
+ * number; prom-client's bucket search and bookkeeping run together, off the run's latency.
+ */
+class BatchedObserver implements Observer {
+  private readonly buf = new Float64Array(256);
+  private n = 0;
+
+  constructor(private readonly target: Observer) {}
+
+  observe(seconds: number): void {
+    this.buf[this.n++] = seconds;
+    if (this.n === this.buf.length) this.flush();
+  }
+
+  flush(): void {
+    const n = this.n;
+    this.n = 0;
+    for (let i = 0; i < n; i++) this.target.observe(this.buf[i]!);
+  }
+}
+
+const perRegistry = new WeakMap<Registry, ReturnType<typeof create>>();
+
+/** The replayer's metrics, registered (get-or-create) on the registry it was given; one set per registry. */
 export function replayMetrics(registry: Registry) {
-  const runDuration = histogram(registry, { name: 'replayfarm_replay_run_duration_seconds', help: 'Duration of replay runs by final mode', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS });
-  const stepDuration = histogram(registry, { name: 'replayfarm_replay_step_duration_seconds', help: 'Duration of one replay step (HTTP request with its redirects, or browser action) by mode', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS });
+  let m = perRegistry.get(registry);
+  if (!m) perRegistry.set(registry, (m = create(registry)));
+  return m;
+}
+
+function create(registry: Registry) {
+  const batched: BatchedObserver[] = [];
+  const flushAll = () => {
+    for (const b of batched) b.flush();
+  };
+  const bind = (target: Observer): BatchedObserver => {
+    const b = new BatchedObserver(target);
+    batched.push(b);
+    return b;
+  };
+  const runDuration = histogram(registry, { name: 'replayfarm_replay_run_duration_seconds', help: 'Duration of replay runs by final mode', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS, collect: flushAll });
+  const stepDuration = histogram(registry, { name: 'replayfarm_replay_step_duration_seconds', help: 'Duration of one replay step (HTTP request with its redirects, or browser action) by mode', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS, collect: flushAll });
   const runChildren = new Map<string, Observer>();
+  const runCounters = new Map<string, { inc(): void }>();
   const m = {
     runs: counter(registry, { name: 'replayfarm_replay_runs_total', help: 'Replay runs by the mode they ended in and their status', labelNames: ['mode', 'status'] as const }),
     runDuration,
     stepDuration,
-    /** stepDuration of HTTP steps, bound once for the hot path. */
-    stepDurationHttp: stepDuration.labels({ mode: 'http' }) as Observer,
+    /** stepDuration of HTTP steps, bound once and batched for the hot path. */
+    stepDurationHttp: bind(stepDuration.labels({ mode: 'http' })) as Observer,
     fallbacks: counter(registry, { name: 'replayfarm_replay_fallbacks_total', help: 'Session repairs and browser fallbacks by reason', labelNames: ['reason'] as const }),
     sessionReuses: counter(registry, { name: 'replayfarm_replay_session_reuses_total', help: 'Runs that reused a stored session (login skipped)' }),
     retries: counter(registry, { name: 'replayfarm_replay_retries_total', help: 'Retried HTTP steps by cause', labelNames: ['reason'] as const }),
     circuit: gauge(registry, { name: 'replayfarm_replay_circuit_state', help: 'Circuit per target origin: 0 closed, 1 half-open, 2 open', labelNames: ['origin'] as const }),
-    /** runDuration bound to a mode (made once per mode). */
+    /** runDuration bound to a mode and batched (made once per mode). */
     runDurationBy(mode: string): Observer {
       let child = runChildren.get(mode);
       if (!child) {
-        child = runDuration.labels({ mode });
+        child = bind(runDuration.labels({ mode }));
         runChildren.set(mode, child);
+      }
+      return child;
+    },
+    /** runs bound to (mode, status) (made once per pair). */
+    runsBy(mode: string, status: string): { inc(): void } {
+      const key = `${mode} ${status}`;
+      let child = runCounters.get(key);
+      if (!child) {
+        child = m.runs.labels({ mode, status });
+        runCounters.set(key, child);
       }
       return child;
     },

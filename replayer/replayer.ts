@@ -1,4 +1,4 @@
-import { AppError, currentContext, isAppError, newId, toPublicError, withContext, type Logger, type RedisStore, type Registry, type Run, type RunStep, type SecretBox, type Workflow } from '../core/index.js';
+import { AppError, isAppError, toPublicError, type Logger, type RedisStore, type Registry, type Run, type RunStep, type SecretBox, type Workflow } from '../core/index.js';
 import type { BrowserPool } from '../browser-pool/index.js';
 import { AddressPolicy } from './address-policy.js';
 import { BrowserRunner } from './browser-runner.js';
@@ -7,6 +7,7 @@ import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow.js';
 import { HttpClient } from './http-client.js';
 import { StepFailure } from './http-run.js';
 import { replayMetrics, type ReplayMetrics } from './replay-metrics.js';
+import { RunLog } from './run-log.js';
 import { RunAbort } from './run-abort.js';
 import { RunInputs, validateInputs } from './run-inputs.js';
 import { SessionRun, type SessionRunDeps } from './session-run.js';
@@ -106,7 +107,7 @@ export class Replayer {
     this.breaker = new CircuitBreaker({ ...opts.breaker, clock: opts.clock, onState: (origin, state) => this.metrics.setCircuit(origin, state) });
     this.sessions = new SessionStore({ store: opts.store, logger: this.log });
     this.browser = new BrowserRunner({ pool: opts.pool, logger: this.log, metrics: this.metrics, actionTimeoutMs: this.o.stepTimeoutMs });
-    this.httpDeps = { client: this.client, breaker: this.breaker, metrics: this.metrics, log: this.log, retries: this.o.retries, stepTimeoutMs: this.o.stepTimeoutMs, sessions: this.sessions, browser: undefined };
+    this.httpDeps = { client: this.client, breaker: this.breaker, metrics: this.metrics, retries: this.o.retries, stepTimeoutMs: this.o.stepTimeoutMs, sessions: this.sessions, browser: undefined };
     this.autoDeps = { ...this.httpDeps, browser: this.browser };
   }
 
@@ -114,11 +115,8 @@ export class Replayer {
     return validateInputs(workflow, inputs);
   }
 
-  async run(workflow: Workflow, req: RunRequest = {}): Promise<RunResult> {
-    const runId = req.runId ?? newId('run');
-    // The queue worker already runs each job in its run's context: entering it again would only cost.
-    if (currentContext()?.runId === runId) return this.execute(workflow, req);
-    return withContext({ runId }, () => this.execute(workflow, req));
+  run(workflow: Workflow, req: RunRequest = {}): Promise<RunResult> {
+    return this.execute(workflow, req, new RunLog(this.log, req.runId));
   }
 
   /** Drops the stored session of (workflow, name): the next run logs in again. */
@@ -143,7 +141,7 @@ export class Replayer {
     return open;
   }
 
-  private async execute(sealed: Workflow, req: RunRequest): Promise<RunResult> {
+  private async execute(sealed: Workflow, req: RunRequest, log: RunLog): Promise<RunResult> {
     const wf = this.unsealed(sealed);
     const started = performance.now();
     const requested = req.mode ?? 'auto';
@@ -162,7 +160,7 @@ export class Replayer {
       const targets = this.checkTargets(wf);
       if (targets) await targets;
       if (requested === 'browser') {
-        const r = await this.browser.run(wf, inputs, deadline, ac.signal);
+        const r = await log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal));
         Object.assign(result, { output: r.output, steps: r.steps });
       } else {
         sessionRun = new SessionRun(
@@ -172,6 +170,7 @@ export class Replayer {
           req.session ?? 'default',
           deadline,
           ac,
+          log,
         );
         try {
           await sessionRun.execute();
@@ -181,8 +180,8 @@ export class Replayer {
           // Last resort: the whole workflow in a browser, unless a state-changing step already went out.
           if (requested !== 'auto' || !isAppError(err) || !['session_broken', 'repair_failed'].includes(err.code) || sessionRun.sentStateChanging) throw err;
           const fbStarted = performance.now();
-          this.log.info('falling back to a browser run', { workflowId: wf.id, reason: err.message });
-          const r = await this.browser.run(wf, inputs, deadline, ac.signal);
+          log.info('falling back to a browser run', { workflowId: wf.id, reason: err.message });
+          const r = await log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal));
           const ms = Math.round(performance.now() - fbStarted);
           this.metrics.fallbacks.inc({ reason: 'browser_run' });
           Object.assign(result, { mode: 'browser', output: r.output, steps: [...sessionRun.runner.steps, ...r.steps], fallback: { reason: `${err.message}: ran the whole workflow in the browser`, ms } });
@@ -192,7 +191,7 @@ export class Replayer {
     } catch (err) {
       result.status = 'failed';
       const error = isAppError(err) ? err : ac.aborted && isAppError(ac.reason) ? ac.reason : err;
-      if (!isAppError(error)) this.log.error('run failed unexpectedly', { workflowId: wf?.id, error: (err as Error)?.stack ?? String(err) });
+      if (!isAppError(error)) log.error('run failed unexpectedly', { workflowId: wf?.id, error: (err as Error)?.stack ?? String(err) });
       result.error = { code: toPublicError(error).code, message: toPublicError(error).message };
       if (sessionRun) {
         if (result.mode !== 'browser') result.mode = sessionRun.mode;
@@ -202,14 +201,14 @@ export class Replayer {
         if (err instanceof StepFailure && err.code === 'target_error' && sessionRun.runner.output) result.output = sessionRun.runner.output;
       }
       if (result.status === 'failed' && !(err instanceof StepFailure) && isAppError(err) && !['invalid_input', 'target_forbidden'].includes(err.code)) {
-        this.log.info('run failed', { workflowId: wf?.id, code: err.code, message: err.message });
+        log.info('run failed', { workflowId: wf?.id, code: err.code, message: err.message });
       }
     } finally {
       ac.close();
       req.signal?.removeEventListener('abort', onCancel);
     }
     result.durationMs = Math.round(performance.now() - started);
-    this.metrics.runs.inc({ mode: result.mode, status: result.status });
+    this.metrics.runsBy(result.mode, result.status).inc();
     this.metrics.runDurationBy(result.mode).observe(result.durationMs / 1000);
     return result;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowStep } from '../core/index.js';
-import type { HttpRequest } from './http-client.js';
+import { isSendableHeader, type HttpRequest } from './http-client.js';
 import type { VariableScope } from './variable-scope.js';
 
 /**
@@ -15,6 +15,7 @@ export function buildRequest(step: WorkflowStep, scope: VariableScope, baseOrigi
   const headers: Record<string, string> = {};
   for (let i = 0; i < c.names.length; i++) {
     const name = c.names[i]!;
+    if (!c.sendable[i]) continue;
     const value = scope.render(r.headers[i]!.value, 'header');
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
@@ -54,7 +55,7 @@ export function buildRequest(step: WorkflowStep, scope: VariableScope, baseOrigi
     }
     if (headers['content-type'] === undefined && b.mimeType) headers['content-type'] = b.mimeType;
   }
-  return { method: c.method, url, headers, body };
+  return { method: c.method, url, headers, body, ownHeaders: true };
 }
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -64,6 +65,8 @@ interface Prepared {
   method: string;
   /** Lower-case header names, in the template's order. */
   names: string[];
+  /** Per name: sent as recorded (isSendableHeader); the others are the client's to set. */
+  sendable: boolean[];
   /** The URL template itself starts with a scheme: the rendered URL is absolute. */
   absolute: boolean;
 }
@@ -73,7 +76,8 @@ const preparedCache = new WeakMap<WorkflowStep['request'], Prepared>();
 function prepared(r: WorkflowStep['request']): Prepared {
   let c = preparedCache.get(r);
   if (!c || c.names.length !== r.headers.length) {
-    c = { method: r.method.toUpperCase(), names: r.headers.map((h) => h.name.toLowerCase()), absolute: ABSOLUTE.test(r.url) };
+    const names = r.headers.map((h) => h.name.toLowerCase());
+    c = { method: r.method.toUpperCase(), names, sendable: names.map(isSendableHeader), absolute: ABSOLUTE.test(r.url) };
     preparedCache.set(r, c);
   }
   return c;

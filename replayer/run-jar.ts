@@ -30,16 +30,22 @@ class SharedJar {
     this.rootOnly = rootOnly;
   }
 
-  header(url: URL, origin = url.origin): string {
-    const key = this.rootOnly ? origin : origin + url.pathname;
+  header(href: string, origin: string, path: string): string {
+    const key = this.rootOnly ? origin : origin + pathOnly(path);
     const now = Date.now();
     const hit = this.memo.get(key);
     if (hit && hit.until > now) return hit.value;
-    const value = this.jar.getCookieStringSync(url.href);
+    const value = this.jar.getCookieStringSync(href);
     if (this.memo.size >= MEMO_MAX) this.memo.clear();
     this.memo.set(key, { value, until: Math.min(now + MEMO_TTL_MS, this.minExpiry) });
     return value;
   }
+}
+
+/** The path of a path-and-query. */
+function pathOnly(path: string): string {
+  const q = path.indexOf('?');
+  return q === -1 ? path : path.slice(0, q);
 }
 
 const shared = new WeakMap<SerializedCookieJar, SharedJar>();
@@ -78,10 +84,10 @@ export class RunJar {
     return RunJar.fromStored(EMPTY);
   }
 
-  /** The Cookie header for a URL ('' when none); `origin` is url.origin when the caller has it. */
-  header(url: URL, origin?: string): string {
-    if (this.own) return this.own.getCookieStringSync(url.href);
-    return this.base!.header(url, origin ?? url.origin);
+  /** The Cookie header for a URL ('' when none), given as its href, its origin and its path (with or without the query). */
+  header(href: string, origin: string, path: string): string {
+    if (this.own) return this.own.getCookieStringSync(href);
+    return this.base!.header(href, origin, path);
   }
 
   /** Stores a Set-Cookie header received from `url`; the stored cookie, if it was accepted. */

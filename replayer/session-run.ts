@@ -1,6 +1,6 @@
 import type { Cookie } from 'playwright';
 import type { CookieJar } from 'tough-cookie';
-import { AppError, isAppError, type Logger, type RunStep, type Workflow } from '../core/index.js';
+import { AppError, isAppError, type RunStep, type Workflow } from '../core/index.js';
 import type { BrowserRunner } from './browser-runner.js';
 import { ResponseView, extract } from './extract.js';
 import { HttpStepRunner, StepFailure, type HttpRunDeps } from './http-run.js';
@@ -10,13 +10,13 @@ import type { RunAbort } from './run-abort.js';
 import { RunJar } from './run-jar.js';
 import { newJar, type SessionStore, type StoredSession } from './session-store.js';
 import { compileWorkflow } from './compiled-workflow.js';
+import type { RunLog } from './run-log.js';
 
 export interface SessionRunDeps extends HttpRunDeps {
   sessions: SessionStore;
   /** Undefined when the run may not use a browser (mode http). */
   browser?: BrowserRunner;
   metrics: ReplayMetrics;
-  log: Logger;
 }
 
 /** Most repairs in one run: a session that breaks again right after a fresh login will not be saved by a third. */
@@ -52,6 +52,7 @@ export class SessionRun {
     sessionName: string,
     private readonly deadline: number,
     private readonly signal: RunAbort,
+    private readonly log: RunLog,
   ) {
     if (wf.session) this.key = d.sessions.key(wf.id, sessionName);
     this.runner = new HttpStepRunner(d, wf, inputs.get, RunJar.empty(), deadline, signal);
@@ -170,7 +171,7 @@ export class SessionRun {
           if (!(err instanceof StepFailure) || (err.verdict !== 'broken' && err.verdict !== 'drift' && err.verdict !== 'missing')) throw err;
           this.httpLoginFailed = true;
           httpError = err;
-          this.d.log.info('http re-login failed', { workflowId: this.wf.id, reason: err.message });
+          this.log.info('http re-login failed', { workflowId: this.wf.id, reason: err.message });
         }
       }
       if (!how) {
@@ -208,7 +209,7 @@ export class SessionRun {
     this.mode = 'hybrid';
     this.fallback = { reason: `${cause.message}: ${how}`, ms: (this.fallback?.ms ?? 0) + ms, metric };
     this.d.metrics.fallbacks.inc({ reason: metric });
-    this.d.log.info('session repaired', { workflowId: this.wf.id, how: metric, ms, cause: cause.message });
+    this.log.info('session repaired', { workflowId: this.wf.id, how: metric, ms, cause: cause.message });
   }
 
   /** Takes the stored session when another run saved a newer, logged-in one. */
@@ -235,7 +236,7 @@ export class SessionRun {
   }
 
   private async browserLogin(): Promise<void> {
-    const login = await this.d.browser!.login(this.wf, this.inputs, this.deadline, this.signal.signal);
+    const login = await this.log.inContext(() => this.d.browser!.login(this.wf, this.inputs, this.deadline, this.signal.signal));
     const jar = newJar();
     for (const c of login.cookies) setCookie(jar, c.name, c.value, c.domain, c.path, c);
     const have = new Set(login.cookies.map((c) => c.name));
@@ -299,7 +300,7 @@ export class SessionRun {
     try {
       if (await this.d.sessions.save(this.key, s)) this.baseVersion = s.version;
     } catch (err) {
-      this.d.log.warn('session not saved', { workflowId: this.wf.id, error: (err as Error).message });
+      this.log.warn('session not saved', { workflowId: this.wf.id, error: (err as Error).message });
     }
   }
 }

@@ -6,6 +6,7 @@ import { CircuitBreaker } from '../../replayer/circuit-breaker.js';
 import { extract, ResponseView } from '../../replayer/extract.js';
 import { HttpClient, type HttpResponse } from '../../replayer/http-client.js';
 import { RunJar } from '../../replayer/run-jar.js';
+import { plainPath } from '../../replayer/compiled-workflow.js';
 import { newJar } from '../../replayer/session-store.js';
 import { VariableScope } from '../../replayer/variable-scope.js';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
@@ -102,11 +103,37 @@ describe('replayer internals', () => {
       const stored = base.serializeSync()!;
       const a = RunJar.fromStored(stored);
       const b = RunJar.fromStored(stored);
-      expect(a.header(new URL('http://x.test/p'))).to.equal('sid=s1');
+      expect(a.header('http://x.test/p', 'http://x.test', '/p')).to.equal('sid=s1');
       a.store('sid=s2; Path=/', 'http://x.test/');
-      expect(a.header(new URL('http://x.test/p'))).to.equal('sid=s2');
-      expect(b.header(new URL('http://x.test/p'))).to.equal('sid=s1');
+      expect(a.header('http://x.test/p', 'http://x.test', '/p')).to.equal('sid=s2');
+      expect(b.header('http://x.test/p', 'http://x.test', '/p')).to.equal('sid=s1');
       expect(b.serialize()).to.equal(stored);
+    });
+
+    it('memoises the header per origin and path, and never sends a cookie outside its path', () => {
+      const base = newJar();
+      base.setCookieSync('a=1; Path=/', 'http://x.test/');
+      base.setCookieSync('b=2; Path=/api', 'http://x.test/api/');
+      const jar = RunJar.fromStored(base.serializeSync()!);
+      expect(jar.header('http://x.test/api/items?q=1', 'http://x.test', '/api/items?q=1')).to.equal('b=2; a=1');
+      expect(jar.header('http://x.test/app', 'http://x.test', '/app')).to.equal('a=1');
+      expect(jar.header('http://x.test/api/items?q=2', 'http://x.test', '/api/items?q=2')).to.equal('b=2; a=1');
+    });
+  });
+
+  describe('plainPath', () => {
+    it('splits a URL without parsing it only when parsing would leave the path as written', () => {
+      const o = 'http://x.test';
+      expect(plainPath(`${o}/api/items/itm_1?q=a%20b&limit=10`, o)).to.equal('/api/items/itm_1?q=a%20b&limit=10');
+      for (const raw of [`${o}/a/../b`, `${o}/a/./b`, `${o}/a/%2e%2E/b`, `${o}/a/..`, `${o}/a b`, `${o}/a#frag`, `${o}/a\\b`, `${o}/a?q='x'`, `${o}/é`, `${o}x/a`, `${o}:8080/a`, `${o}`]) {
+        const path = plainPath(raw, o);
+        expect(path, raw).to.equal(undefined);
+      }
+      // what it answers is what URL parsing gives
+      for (const raw of [`${o}/`, `${o}/a/b.c/d..e/.f`, `${o}/~user/(x)*,;=:@!$&+`, `${o}/p%zz?%41`, `${o}/a?b?c=/d`]) {
+        const parsed = new URL(raw);
+        expect(plainPath(raw, o), raw).to.equal(parsed.pathname + parsed.search);
+      }
     });
   });
 
