@@ -39,8 +39,8 @@ export interface SendOptions {
   origins: ReadonlySet<string>;
   /** Redirect hops to follow. */
   maxHops: number;
-  /** Aborts the request (run deadline, cancellation). */
-  signal: AbortLike;
+  /** Aborts the request (run deadline, cancellation); none when nothing can abort it mid-request. */
+  signal?: AbortLike;
   /** Budget of the whole step, hops included (ms): undici's own timers enforce it, no timer per request here. */
   timeoutMs: number;
 }
@@ -228,7 +228,7 @@ export class HttpClient {
     throw new AppError('target_forbidden', `Refused to contact ${origin}: not one of the workflow's origins`);
   }
 
-  private async readBody(res: Dispatcher.ResponseData, url: URL, signal: AbortLike): Promise<Buffer> {
+  private async readBody(res: Dispatcher.ResponseData, url: URL, signal: AbortLike | undefined): Promise<Buffer> {
     const declared = Number(header(res.headers, 'content-length'));
     if (declared > this.maxBytes) {
       discard(res);

@@ -108,7 +108,7 @@ export class HttpStepRunner {
       const untilDeadline = this.deadline - Date.now();
       try {
         const timeoutMs = Math.max(1, Math.min(this.d.stepTimeoutMs, untilDeadline));
-        const res = await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal, timeoutMs });
+        const res = await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal.live ? this.signal : undefined, timeoutMs });
         if (res.setCookies.size) this.dirty = true;
         view = new ResponseView(res);
         verdict = detect(step, view, this.c.detect[i]!, this.c.patterns);

@@ -148,8 +148,11 @@ export class Replayer {
     const deadline = Date.now() + this.o.runDeadlineMs;
     const ac = new RunAbort(deadline, () => new AppError('run_deadline_exceeded', `The run took longer than ${this.o.runDeadlineMs} ms`));
     const onCancel = () => ac.abort(new AppError('run_deadline_exceeded', 'The run was cancelled'));
-    if (req.signal?.aborted) onCancel();
-    req.signal?.addEventListener('abort', onCancel, { once: true });
+    if (req.signal) {
+      ac.wireExternal();
+      if (req.signal.aborted) onCancel();
+      req.signal.addEventListener('abort', onCancel, { once: true });
+    }
     const result: RunResult = { status: 'running', mode: requested === 'browser' ? 'browser' : 'http', steps: [] };
     let sessionRun: SessionRun | undefined;
     try {

@@ -11,6 +11,8 @@ export class RunAbort {
   private controller?: AbortController;
   private timer?: NodeJS.Timeout;
   private listeners: Array<() => void> = [];
+  /** Someone outside the run may abort it (a caller's signal is wired to abort()). */
+  private external = false;
 
   constructor(
     /** When the run must end (epoch ms). */
@@ -18,6 +20,20 @@ export class RunAbort {
     /** The reason given when the deadline passes. */
     private readonly expiredReason: () => unknown,
   ) {}
+
+  /** Marks the run as cancellable from outside (the caller gave a signal). */
+  wireExternal(): void {
+    this.external = true;
+  }
+
+  /**
+   * Something can abort the run while a request is in flight: a caller's signal, or the deadline
+   * timer (made once the standard signal was asked for). Otherwise only the run itself aborts it,
+   * between steps, and a request need not listen (the step timeout bounds it by the deadline).
+   */
+  get live(): boolean {
+    return this.external || this.controller !== undefined;
+  }
 
   /** The EventEmitter surface undici uses ('abort' only). */
   on(event: 'abort', listener: () => void): this {
