@@ -125,8 +125,25 @@ export function softNoise(chains: Chain[], hard: Array<HardNoise | null>, mainSi
   const out: Array<SoftNoise | null> = chains.map((c) => (hard[c.pos] || mainSites.has(siteOf(c.head.url!)) ? null : 'third_party'));
   for (const g of groups.values()) {
     if (g.length < 3) continue;
-    const fp = fingerprint(g[0]!.final);
-    if (g.every((c) => fingerprint(c.final) === fp)) for (const c of g) out[c.pos] ??= 'polling';
+    if (sameAnswers(g.map((c) => c.final))) for (const c of g) out[c.pos] ??= 'polling';
   }
   return out;
+}
+
+/**
+ * The answers of a repeated GET agree. A response whose body was not recorded (size unknown and
+ * no text: a poll still in flight when the recording stopped, or an exporter that keeps no bodies)
+ * agrees with any answer of the same status; the others compare by fingerprint.
+ */
+function sameAnswers(answers: Exchange[]): boolean {
+  const status = answers[0]!.status;
+  let fp: string | undefined;
+  for (const ex of answers) {
+    if (ex.status !== status) return false;
+    if (ex.body === undefined && ex.size < 0) continue;
+    const f = fingerprint(ex);
+    if (fp === undefined) fp = f;
+    else if (f !== fp) return false;
+  }
+  return true;
 }

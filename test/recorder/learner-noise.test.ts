@@ -103,6 +103,18 @@ describe('learner: noise', () => {
     expect(wf.origins).to.deep.equal(['https://auth.partner.io', ORIGIN]);
   });
 
+  it('counts a poll cut off by the end of the recording (no body recorded) as polling, a changed answer not', () => {
+    const cutOff = har([...base, ...polls(3)]);
+    const last = cutOff.log.entries.at(-1)!;
+    last.response.content = { size: -1, mimeType: 'application/json' };
+    last.response.bodySize = -1;
+    const wf = learn(cutOff, { actions: ACTIONS, sealSecret: seal, id: 'wf_n', now: () => new Date(0) });
+    expect(wf.stats.dropped.polling).to.equal(3);
+
+    const changed = [...base, ...polls(2), { url: `${ORIGIN}/api/notifications`, ...json({ count: 1, latest: 'n_000001' }), resourceType: 'fetch' as const }];
+    expect(learnOf(changed, ACTIONS).stats.dropped.polling).to.equal(undefined);
+  });
+
   it('is deterministic', () => {
     const noisy = [...NOISE, ...base, ...polls(4)];
     const one = learnOf(noisy, ACTIONS);
