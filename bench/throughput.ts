@@ -2,19 +2,22 @@
  * bench/throughput: the fixture workflow in http mode through the full API (HTTP API → Bull queue
  * → worker → replayer, one in-process Replayfarm with its worker) at concurrency 1, 8 and 32, next
  * to the same runs called in-process (rf.replayer.run: no API, no queue), and the ratio between them.
- * Latency is what a caller waits: POST …/runs with `wait` until the finished run is answered.
+ * Latency is what a caller waits: POST …/runs with `wait` until the finished run is answered, sent
+ * by a keep-alive HTTP client (an undici Pool: what a service calling the API would use; fetch()
+ * adds ~0.4 ms of its own per call on this machine, which is the client's cost, not the API's).
  * Figures as `name: value` lines on stdout; progress on stderr.
- * Usage: npm run bench -- throughput [runs_per_level=200] [warmup=30]
+ * Usage: npm run bench -- throughput [runs_per_level=200] [warmup=300]
  */
 import { randomBytes } from 'node:crypto';
+import { Pool } from 'undici';
 import type { Run, Workflow } from '../core/index.js';
 import { Replayfarm } from '../server/replayfarm.js';
 import { startFixtureSite } from '../test/fixtures/site/index.js';
-import { api, recordFixtureWorkflow } from '../test/api/helpers.js';
+import { recordFixtureWorkflow } from '../test/api/helpers.js';
 import { quantile } from './lib/stats.js';
 
 const N = Number(process.argv[2] ?? 200);
-const WARMUP = Number(process.argv[3] ?? 30);
+const WARMUP = Number(process.argv[3] ?? 300);
 const LEVELS = [1, 8, 32];
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const out = (name: string, value: number) => process.stdout.write(`${name}: ${Number.isFinite(value) ? value.toFixed(value < 10 ? 3 : 1) : 'NaN'}\n`);
@@ -63,20 +66,31 @@ async function main(): Promise<void> {
       runHistoryLimit: 10_000,
     },
   });
+  let closeClient = async (): Promise<void> => {};
   try {
     const base = await rf.listen();
     log(`recording the fixture workflow through the API on ${base}`);
     const wf: Workflow = await recordFixtureWorkflow(base, site, 'bench throughput');
+    const client = new Pool(base, { connections: Math.max(...LEVELS) });
+    closeClient = () => client.close();
     const viaApi = async (title: string): Promise<Run> => {
-      const a = await api<Run>(base, `/v1/workflows/${wf.id}/runs`, { body: { mode: 'http', inputs: { title }, wait: 60 } });
-      if (a.status !== 200 || a.json.status !== 'succeeded') throw new Error(`API run failed: ${a.status} ${a.text.slice(0, 500)}`);
-      return a.json;
+      const res = await client.request({
+        path: `/v1/workflows/${wf.id}/runs`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ mode: 'http', inputs: { title }, wait: 60 }),
+      });
+      const text = await res.body.text();
+      const run = JSON.parse(text) as Run;
+      if (res.statusCode !== 200 || run.status !== 'succeeded') throw new Error(`API run failed: ${res.statusCode} ${text.slice(0, 500)}`);
+      return run;
     };
     const inProcess = async (title: string): Promise<void> => {
       const r = await rf.replayer.run(wf, { mode: 'http', inputs: { title } });
       if (r.status !== 'succeeded') throw new Error(`in-process run failed: ${JSON.stringify(r.error)}`);
     };
 
+    // Long enough for the JIT to settle on both paths (as in bench/replay): short warm-ups measure compilation.
     log(`warming up (${WARMUP} runs each way)`);
     for (let i = 0; i < WARMUP; i++) {
       await viaApi(`warm ${i}`);
@@ -113,6 +127,7 @@ async function main(): Promise<void> {
     }
     out('api_overhead_ms_p50', results.api![1]!.p50 - results.inprocess![1]!.p50);
   } finally {
+    await closeClient().catch(() => {});
     await rf.store.clear().catch(() => {});
     await rf.close();
     await site.close();

@@ -45,10 +45,30 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         }),
       )
     : winston.format.combine(contextAndRedact(), winston.format.timestamp(), winston.format.json());
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: opts.level ?? 'info',
     silent: opts.silent ?? false,
     format,
     transports: [new winston.transports.Stream({ stream })],
   });
+  skipDisabledLevels(logger);
+  return logger;
+}
+
+/**
+ * winston formats every line (context, redaction, timestamp, JSON) before its transports drop the
+ * ones below their level: a disabled `debug` or `http` line cost as much as a written one. The
+ * level methods now return at once when nothing would write the line (child loggers inherit this).
+ */
+function skipDisabledLevels(logger: Logger): void {
+  const methods = logger as unknown as Record<string, (...args: unknown[]) => Logger>;
+  for (const level of Object.keys(logger.levels)) {
+    const write = methods[level];
+    if (typeof write !== 'function') continue;
+    methods[level] = function (this: Logger, ...args: unknown[]): Logger {
+      const self = this ?? logger;
+      if (self.silent || !self.isLevelEnabled(level)) return self;
+      return write.apply(self, args);
+    };
+  }
 }

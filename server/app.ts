@@ -29,7 +29,8 @@ export function buildApp(parts: AppParts): Express {
   const v1 = express.Router();
   v1.use(apiKeyAuth(parts.config.apiKeys));
   // JSON bodies everywhere except HAR uploads, which routes read raw (gzip, bigger limit).
-  v1.use((req, res, next) => (req.path === '/hars' ? next() : express.json({ limit: parts.config.bodyLimitBytes, type: ['application/json', 'application/*+json'] })(req, res, next)));
+  const json = express.json({ limit: parts.config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  v1.use((req, res, next) => (req.path === '/hars' ? next() : json(req, res, next)));
   for (const r of parts.v1) v1.use(r);
   app.use('/v1', v1);
   app.use(notFound());
