@@ -239,7 +239,8 @@ export class RunQueue {
     try {
       const data: RunJobData = { runId: run.id, workflowId: run.workflowId, run };
       if (req.workflowVersion) data.workflowVersion = req.workflowVersion;
-      if (secretNames.size > 0) data.secrets = this.opts.secretBox ? this.opts.secretBox.seal(JSON.stringify(secrets)) : secrets;
+      // Sealed only when a secret input was given: most runs use the stored (already sealed) defaults.
+      if (Object.keys(secrets).length > 0) data.secrets = this.opts.secretBox ? this.opts.secretBox.seal(JSON.stringify(secrets)) : secrets;
       // Before the job exists, so that its completion cannot come unseen.
       this.remember(run.id);
       await queue.add(data, {

@@ -81,7 +81,10 @@ export class RunWorker {
   private readonly log: Logger;
   private bull?: BullConnection;
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly inFlight = new Set<AbortController>();
+  /** Runs executing now. */
+  private inFlight = 0;
+  /** Aborted when close() gives up waiting: every run in flight then is abandoned (one signal for all). */
+  private readonly abandon = new AbortController();
   private closing?: Promise<void>;
   private warnedUnsigned = false;
   private readonly completed;
@@ -165,8 +168,8 @@ export class RunWorker {
     const outcome = await Promise.race([drained, timeout]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      this.log.warn('shutdown timeout: leaving in-flight runs to another worker', { inFlight: this.inFlight.size });
-      for (const c of this.inFlight) c.abort(new Error('worker shutting down'));
+      this.log.warn('shutdown timeout: leaving in-flight runs to another worker', { inFlight: this.inFlight });
+      this.abandon.abort(new Error('worker shutting down'));
       bull.disconnect();
     }
     this.log.info('worker closed');
@@ -222,8 +225,8 @@ export class RunWorker {
       this.log.debug('run started', { attempt, workflowId });
 
       let result: Partial<Run>;
-      const abort = new AbortController();
-      this.inFlight.add(abort);
+      const abort = this.abandon;
+      this.inFlight++;
       try {
         result = await this.opts.execute(running, {
           attempt,
@@ -242,7 +245,7 @@ export class RunWorker {
         }
         throw err;
       } finally {
-        this.inFlight.delete(abort);
+        this.inFlight--;
       }
       if (abort.signal.aborted) {
         // This worker gave the run up at shutdown: the stalled check hands it to another worker.
