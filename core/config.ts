@@ -30,6 +30,7 @@ export interface Config {
   recordingIdleTimeoutMs: number;
   recordingMaxDurationMs: number;
   recordingMaxConcurrent: number;
+  recordingLivenessMs: number;
   stepTimeoutMs: number;
   runDeadlineMs: number;
   maxResponseBytes: number;
@@ -136,6 +137,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { env: 'SECRET_KEY', key: 'secretKey', default: '', doc: 'AES-256-GCM key for stored secrets (64 hex chars). Unset: a key is generated once and kept in Redis (development only)', parse: secretKey },
   { env: 'RECORDING_IDLE_TIMEOUT_MS', key: 'recordingIdleTimeoutMs', default: '300000', doc: 'A recording with no activity for this long is stopped and saved', parse: int(1000) },
   { env: 'RECORDING_MAX_DURATION_MS', key: 'recordingMaxDurationMs', default: '1800000', doc: 'Longest recording', parse: int(1000) },
+  { env: 'RECORDING_LIVENESS_MS', key: 'recordingLivenessMs', default: '30000', doc: 'An open recording whose process stopped (crash, kill) for this long is marked `failed` (`recording_failed`) by any API process', parse: int(500) },
   { env: 'RECORDING_MAX_CONCURRENT', key: 'recordingMaxConcurrent', default: '4', doc: 'Recordings open at once; past it `too_many_recordings` (429)', parse: int(1) },
   { env: 'STEP_TIMEOUT_MS', key: 'stepTimeoutMs', default: '15000', doc: 'Timeout of one HTTP step', parse: int(100) },
   { env: 'RUN_DEADLINE_MS', key: 'runDeadlineMs', default: '120000', doc: 'Deadline of a whole run, browser fallback included', parse: int(1000) },

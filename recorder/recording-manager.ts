@@ -11,6 +11,7 @@ import { learn } from './learner/index.js';
 import { parseActions } from './parse-actions.js';
 import { redactActions, redactHar } from './redact-har.js';
 import { recorderMetrics, type RecorderMetrics } from './recorder-metrics.js';
+import { RecordingLiveness } from './recording-liveness.js';
 
 export interface RecordingManagerOptions {
   /** Where recordings lease their browser context. Required. */
@@ -35,6 +36,8 @@ export interface RecordingManagerOptions {
   harLimitBytes: number;
   /** Timeout of one scripted action. Default 15000. */
   actionTimeoutMs?: number;
+  /** An open recording whose process has not refreshed its liveness for this long is marked failed by a sweep (see startSweeper). Default 30000. */
+  livenessMs?: number;
 }
 
 export interface StartRecordingOptions {
@@ -78,6 +81,7 @@ export class RecordingManager {
   private readonly log: Logger;
   private readonly metrics: RecorderMetrics;
   private readonly sessions = new Map<string, Session>();
+  private readonly live: RecordingLiveness;
   private starting = 0;
   private closing = false;
 
@@ -87,8 +91,9 @@ export class RecordingManager {
       if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new TypeError(`RecordingManager: ${k} must be a positive integer, got ${opts[k]}`);
     }
     if (opts.actionTimeoutMs !== undefined && !(opts.actionTimeoutMs > 0)) throw new TypeError('RecordingManager: actionTimeoutMs must be positive');
-    this.o = { harDir: tmpdir(), actionTimeoutMs: 15_000, ...opts } as Required<RecordingManagerOptions>;
+    this.o = { harDir: tmpdir(), actionTimeoutMs: 15_000, livenessMs: 30_000, ...opts } as Required<RecordingManagerOptions>;
     this.log = opts.logger.child({ module: 'recorder' });
+    this.live = new RecordingLiveness({ store: opts.store, logger: this.log, livenessMs: this.o.livenessMs });
     this.metrics = recorderMetrics(opts.registry);
   }
 
@@ -127,6 +132,7 @@ export class RecordingManager {
       this.metrics.open.inc(); // inc/dec: several managers may share a registry
       this.log.info('recording started', { recordingId: id, headed, origin: new URL(startUrl).origin });
       try {
+        await this.live.open(id);
         await this.o.store.put('recording', id, this.snapshot(s));
         await this.run(s, [{ type: 'goto', url: startUrl }, ...actions]);
       } catch (err) {
@@ -231,11 +237,25 @@ export class RecordingManager {
     }
   }
 
+  /**
+   * Keeps this process's open recordings marked alive and marks those of dead processes failed
+   * (now, and every third of the liveness period) until close().
+   */
+  startSweeper(): void {
+    this.live.start(() => this.sessions.keys());
+  }
+
+  /** Marks open recordings whose process is gone as failed, once; returns their ids. */
+  sweepOrphans(): Promise<string[]> {
+    return this.live.sweep(new Set(this.sessions.keys()));
+  }
+
   /** Stops every open recording, saving each. */
   async close(): Promise<void> {
     this.closing = true;
     // Recordings still starting stop themselves as soon as they are ready (see start()).
     await Promise.allSettled([...this.sessions.values()].filter((s) => s.ready).map((s) => this.stop(s.rec.id, 'shutdown')));
+    await this.live.stop();
   }
 
   private async active(id: string, allowStopping = false): Promise<Session> {
@@ -316,6 +336,7 @@ export class RecordingManager {
       return result;
     } finally {
       this.sessions.delete(id);
+      await this.live.closed(id).catch(() => undefined);
       await rm(s.harPath, { force: true }).catch(() => undefined);
       this.metrics.stopped.inc({ reason });
       this.metrics.open.dec();
@@ -360,6 +381,7 @@ export class RecordingManager {
     await s.lease.release();
     await rm(s.harPath, { force: true }).catch(() => undefined);
     await this.o.store.delete('recording', s.rec.id).catch(() => undefined);
+    await this.live.closed(s.rec.id).catch(() => undefined);
     this.metrics.stopped.inc({ reason: 'error' });
     this.metrics.open.dec();
   }

@@ -144,6 +144,7 @@ export class Replayfarm {
       maxDurationMs: c.recordingMaxDurationMs,
       maxConcurrent: c.recordingMaxConcurrent,
       harLimitBytes: c.harLimitBytes,
+      livenessMs: c.recordingLivenessMs,
     });
     const replayer = new Replayer({
       store: this.store,
@@ -209,6 +210,8 @@ export class Replayfarm {
           openapiRoutes({ store: this.store }),
         ],
       });
+      // Recordings live in API processes: keep ours marked alive, fail those of dead processes.
+      recordings.startSweeper();
     }
   }
 

@@ -1,0 +1,104 @@
+import type { Logger, Recording, RedisStore } from '../core/index.js';
+
+export interface RecordingLivenessOptions {
+  store: RedisStore;
+  logger: Logger;
+  /** A recording whose process has not said it is alive for this long is orphaned. */
+  livenessMs: number;
+}
+
+/**
+ * Which open recordings still have a process behind them. A recording lives in the memory of the
+ * process that holds its browser; if that process dies (SIGKILL, OOM, a lost host), its record
+ * would say `recording` for ever. So every open recording has a key with a time to live that its
+ * process refreshes, and any process may sweep: an open recording without its key is marked
+ * `failed` (`recording_failed`), so whoever polls it gets a clear answer.
+ */
+export class RecordingLiveness {
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<unknown>;
+
+  constructor(private readonly o: RecordingLivenessOptions) {
+    if (!Number.isInteger(o.livenessMs) || o.livenessMs < 100) throw new TypeError(`RecordingLiveness: livenessMs must be a whole number >= 100, got ${o.livenessMs}`);
+  }
+
+  private get openSet(): string {
+    return this.o.store.key('recordings-open');
+  }
+
+  private liveKey(id: string): string {
+    return this.o.store.key('recording-live', id);
+  }
+
+  /** Announces a new open recording (before its record is stored, so a sweep never sees it without a key). */
+  async open(id: string): Promise<void> {
+    await this.o.store.redis.multi().set(this.liveKey(id), '1', 'PX', this.o.livenessMs).sadd(this.openSet, id).exec();
+  }
+
+  /** The recording is closed (saved, failed or discarded). */
+  async closed(id: string): Promise<void> {
+    await this.o.store.redis.multi().del(this.liveKey(id)).srem(this.openSet, id).exec();
+  }
+
+  /**
+   * Refreshes the keys of the recordings this process holds and sweeps the others, now and every
+   * third of the liveness period, until stop().
+   */
+  start(held: () => Iterable<string>): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.sweeping ??= this.tick(held).finally(() => (this.sweeping = undefined));
+    };
+    this.timer = setInterval(tick, Math.max(50, Math.floor(this.o.livenessMs / 3))).unref();
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweeping?.catch(() => undefined);
+  }
+
+  private async tick(held: () => Iterable<string>): Promise<void> {
+    try {
+      const mine = new Set(held());
+      if (mine.size) {
+        const multi = this.o.store.redis.multi();
+        for (const id of mine) multi.set(this.liveKey(id), '1', 'PX', this.o.livenessMs);
+        await multi.exec();
+      }
+      await this.sweep(mine);
+    } catch (err) {
+      // Redis away: the next tick tries again.
+      this.o.logger.warn('recording liveness check failed', { error: (err as Error).message });
+    }
+  }
+
+  /** Marks open recordings without a live process as failed; returns their ids. */
+  async sweep(held: ReadonlySet<string> = new Set()): Promise<string[]> {
+    const redis = this.o.store.redis;
+    const ids = (await redis.smembers(this.openSet)).filter((id) => !held.has(id));
+    if (!ids.length) return [];
+    const alive = await redis.mget(ids.map((id) => this.liveKey(id)));
+    const orphaned: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      if (alive[i] !== null) continue;
+      const id = ids[i]!;
+      const rec = await this.o.store.get<Recording>('recording', id);
+      if (rec?.status === 'recording') {
+        const failed: Recording = {
+          ...rec,
+          status: 'failed',
+          stoppedAt: new Date().toISOString(),
+          stopReason: 'error',
+          error: { code: 'recording_failed', message: 'the process that held this recording stopped (crashed or was killed) before saving it; nothing was kept, record again' },
+        };
+        await this.o.store.update('recording', id, failed);
+        orphaned.push(id);
+        this.o.logger.warn('orphaned recording marked failed', { recordingId: id });
+      }
+      await redis.srem(this.openSet, id);
+    }
+    return orphaned;
+  }
+}
