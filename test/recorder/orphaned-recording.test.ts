@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { expect } from 'chai';
-import { createRedis, RedisStore, type Recording } from '../../core/index.js';
+import type { Recording } from '../../core/index.js';
 import { poolProcesses } from '../../browser-pool/processes.js';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
-import { testPrefix } from '../helpers/prefix.js';
+import { clearPrefix, testPrefix } from '../helpers/prefix.js';
 import { freePort } from '../helpers/redis-server.js';
 import { api } from '../api/helpers.js';
 import { CliProcess } from '../scale/processes.js';
@@ -68,14 +68,7 @@ describe('recorder: a recording whose process was killed', function () {
         // already gone
       }
     }
-    const redis = createRedis(REDIS_URL);
-    try {
-      const store = new RedisStore({ redis, prefix });
-      await store.ping(10_000);
-      await store.clear();
-    } finally {
-      redis.disconnect();
-    }
+    await clearPrefix(REDIS_URL, prefix);
     await site?.close();
   });
 

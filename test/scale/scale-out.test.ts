@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createRedis, RedisStore, type Run, type Workflow } from '../../core/index.js';
+import type { Run, Workflow } from '../../core/index.js';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
-import { testPrefix } from '../helpers/prefix.js';
+import { clearPrefix, testPrefix } from '../helpers/prefix.js';
 import { freePort } from '../helpers/redis-server.js';
 import { api, isFinished, pollRun, recordFixtureWorkflow } from '../api/helpers.js';
 import { CliProcess } from './processes.js';
@@ -54,14 +54,7 @@ describe('scale: one API process and two worker processes', function () {
 
   after(async () => {
     await Promise.all([apiProc, ...workers].filter(Boolean).map((p) => p.stop('SIGTERM')));
-    const redis = createRedis(REDIS_URL);
-    try {
-      const store = new RedisStore({ redis, prefix });
-      await store.ping(10_000);
-      await store.clear();
-    } finally {
-      redis.disconnect();
-    }
+    await clearPrefix(REDIS_URL, prefix);
     await site?.close();
   });
 
