@@ -11,7 +11,10 @@ export function createRegistry(opts: { defaultMetrics?: boolean } = {}): Registr
 
 // get-or-create helpers: several instances of a component (tests, worker + API in one process)
 // may share a registry, and prom-client throws on a second registration of a name.
-export function counter<T extends string>(registry: Registry, cfg: { name: string; help: string; labelNames?: readonly T[] }): client.Counter<T> {
+export function counter<T extends string>(
+  registry: Registry,
+  cfg: { name: string; help: string; labelNames?: readonly T[]; collect?: (this: client.Counter<T>) => void | Promise<void> },
+): client.Counter<T> {
   return (registry.getSingleMetric(cfg.name) as client.Counter<T>) ?? new client.Counter<T>({ ...cfg, registers: [registry] });
 }
 

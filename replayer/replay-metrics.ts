@@ -31,6 +31,24 @@ class BatchedObserver implements Observer {
   }
 }
 
+/** Increments counted here and added to the counter in one go (same moments as BatchedObserver). */
+class BatchedCounter {
+  private n = 0;
+
+  constructor(private readonly target: { inc(n: number): void }) {}
+
+  inc(): void {
+    if (++this.n === 1024) this.flush();
+  }
+
+  flush(): void {
+    if (this.n === 0) return;
+    const n = this.n;
+    this.n = 0;
+    this.target.inc(n);
+  }
+}
+
 const perRegistry = new WeakMap<Registry, ReturnType<typeof create>>();
 
 /** The replayer's metrics, registered (get-or-create) on the registry it was given; one set per registry. */
@@ -41,7 +59,7 @@ export function replayMetrics(registry: Registry) {
 }
 
 function create(registry: Registry) {
-  const batched: BatchedObserver[] = [];
+  const batched: Array<{ flush(): void }> = [];
   const flushAll = () => {
     for (const b of batched) b.flush();
   };
@@ -50,18 +68,26 @@ function create(registry: Registry) {
     batched.push(b);
     return b;
   };
+  const bindCounter = (target: { inc(n: number): void }): BatchedCounter => {
+    const b = new BatchedCounter(target);
+    batched.push(b);
+    return b;
+  };
   const runDuration = histogram(registry, { name: 'replayfarm_replay_run_duration_seconds', help: 'Duration of replay runs by final mode', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS, collect: flushAll });
   const stepDuration = histogram(registry, { name: 'replayfarm_replay_step_duration_seconds', help: 'Duration of one replay step (HTTP request with its redirects, or browser action) by mode', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS, collect: flushAll });
   const runChildren = new Map<string, Observer>();
   const runCounters = new Map<string, { inc(): void }>();
+  const runs = counter(registry, { name: 'replayfarm_replay_runs_total', help: 'Replay runs by the mode they ended in and their status', labelNames: ['mode', 'status'] as const, collect: flushAll });
+  const sessionReuses = counter(registry, { name: 'replayfarm_replay_session_reuses_total', help: 'Runs that reused a stored session (login skipped)', collect: flushAll });
   const m = {
-    runs: counter(registry, { name: 'replayfarm_replay_runs_total', help: 'Replay runs by the mode they ended in and their status', labelNames: ['mode', 'status'] as const }),
+    runs,
     runDuration,
     stepDuration,
     /** stepDuration of HTTP steps, bound once and batched for the hot path. */
     stepDurationHttp: bind(stepDuration.labels({ mode: 'http' })) as Observer,
     fallbacks: counter(registry, { name: 'replayfarm_replay_fallbacks_total', help: 'Session repairs and browser fallbacks by reason', labelNames: ['reason'] as const }),
-    sessionReuses: counter(registry, { name: 'replayfarm_replay_session_reuses_total', help: 'Runs that reused a stored session (login skipped)' }),
+    /** Batched (see BatchedCounter). */
+    sessionReuses: bindCounter(sessionReuses) as { inc(): void },
     retries: counter(registry, { name: 'replayfarm_replay_retries_total', help: 'Retried HTTP steps by cause', labelNames: ['reason'] as const }),
     circuit: gauge(registry, { name: 'replayfarm_replay_circuit_state', help: 'Circuit per target origin: 0 closed, 1 half-open, 2 open', labelNames: ['origin'] as const }),
     /** runDuration bound to a mode and batched (made once per mode). */
@@ -73,12 +99,12 @@ function create(registry: Registry) {
       }
       return child;
     },
-    /** runs bound to (mode, status) (made once per pair). */
+    /** runs bound to (mode, status) and batched (made once per pair). */
     runsBy(mode: string, status: string): { inc(): void } {
       const key = `${mode} ${status}`;
       let child = runCounters.get(key);
       if (!child) {
-        child = m.runs.labels({ mode, status });
+        child = bindCounter(runs.labels({ mode, status }));
         runCounters.set(key, child);
       }
       return child;
