@@ -2,10 +2,15 @@
  * bench/replay: the fixture site's workflow four ways, medians side by side in one run.
  *   (a) replayfarm, mode http, warm session      (b) a hand-written undici script, same requests
  *   (c) replayfarm, mode browser, warm pool       (d) the same in a cold browser (fresh launch)
+ * (a) and (b) run against the demo site in this process (the site's work shares the core with the
+ * client's: the strictest comparison, overhead_ratio), then against the site as a process of its
+ * own, as a real target is (overhead_ratio_site_apart).
  * Figures as `name: value` lines on stdout; progress on stderr.
  * Usage: npm run bench -- replay [http_iterations] [browser_iterations]
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Agent } from 'undici';
 import { createLogger, createRedis, createRegistry, RedisStore, SecretBox } from '../core/index.js';
 import { BrowserPool } from '../browser-pool/index.js';
@@ -61,6 +66,67 @@ async function handWritten(site: FixtureSite) {
   };
 }
 
+/** The site as a process of its own (as a real target is), printing its origin once listening. */
+async function siteProcess(): Promise<{ url: string; stop: () => void }> {
+  const self = fileURLToPath(import.meta.url);
+  const serve = fileURLToPath(new URL(`../test/fixtures/site/serve.${self.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+  const child = spawn(process.execPath, [...(self.endsWith('.ts') ? ['--import', 'tsx'] : []), serve], { env: { ...process.env, FIXTURE_POLL_MS: '60000' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`the site process exited (${code})`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * (a) and (b) against one site: 300 warm-up runs each, then `n` each, interleaved so that both
+ * see the same machine load, in alternating order so that neither always runs right after the
+ * other (its garbage, its cache footprint). Latencies in ms.
+ */
+async function compareHttp(replayer: Replayer, wf: ReturnType<typeof fixtureWorkflow>, site: Pick<FixtureSite, 'url'>, n: number, label: string) {
+  const script = await handWritten(site as FixtureSite);
+  try {
+    ok(await replayer.run(wf, { mode: 'http' }), 'cold http run');
+    // Long enough for the JIT to settle on both paths: short warm-ups measure compilation, not the code.
+    for (let i = 0; i < 300; i++) {
+      ok(await replayer.run(wf, { mode: 'http' }), 'warm-up run');
+      await script.run('warm-up');
+    }
+    const a: number[] = [];
+    const b: number[] = [];
+    const runA = async (i: number) => {
+      const t = performance.now();
+      const r = await replayer.run(wf, { mode: 'http', inputs: { title: `bench ${i}` } });
+      a.push(performance.now() - t);
+      ok(r, 'http run');
+      if (r.mode !== 'http' || r.steps[0]!.status !== 'reused') throw new Error('the http run did not reuse its session');
+    };
+    const runB = async (i: number) => {
+      const t = performance.now();
+      await script.run(`bench ${i}`);
+      b.push(performance.now() - t);
+    };
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) {
+        await runA(i);
+        await runB(i);
+      } else {
+        await runB(i);
+        await runA(i);
+      }
+      if (i % 100 === 99) log(`http (${label}) ${i + 1}/${n}`);
+    }
+    return { a, b };
+  } finally {
+    await script.agent.close();
+  }
+}
+
 async function main(): Promise<void> {
   const site = await startFixtureSite({ pollIntervalMs: 60_000 });
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -75,41 +141,12 @@ async function main(): Promise<void> {
   const pool = new BrowserPool({ logger, registry, min: 1, max: 1 });
   const replayer = new Replayer({ store, pool, logger, registry, secretBox, allowLoopback: true });
   const wf = fixtureWorkflow(site.url, secretBox);
-  const script = await handWritten(site);
+  let apart: { url: string; stop: () => void } | undefined;
   try {
-    log(`warming up (${HTTP_N} http iterations, ${BROWSER_N} browser iterations each)`);
-    ok(await replayer.run(wf, { mode: 'http' }), 'cold http run');
-    // Long enough for the JIT to settle on both paths: short warm-ups measure compilation, not the code.
-    for (let i = 0; i < 300; i++) {
-      ok(await replayer.run(wf, { mode: 'http' }), 'warm-up run');
-      await script.run('warm-up');
-    }
-    const a: number[] = [];
-    const b: number[] = [];
-    // Interleaved, so both see the same machine load, and in alternating order, so that neither
-    // always runs right after the other (its garbage, its cache footprint).
-    const runA = async (i: number) => {
-      const t = performance.now();
-      const r = await replayer.run(wf, { mode: 'http', inputs: { title: `bench ${i}` } });
-      a.push(performance.now() - t);
-      ok(r, 'http run');
-      if (r.mode !== 'http' || r.steps[0]!.status !== 'reused') throw new Error('the http run did not reuse its session');
-    };
-    const runB = async (i: number) => {
-      const t = performance.now();
-      await script.run(`bench ${i}`);
-      b.push(performance.now() - t);
-    };
-    for (let i = 0; i < HTTP_N; i++) {
-      if (i % 2 === 0) {
-        await runA(i);
-        await runB(i);
-      } else {
-        await runB(i);
-        await runA(i);
-      }
-      if (i % 100 === 99) log(`http ${i + 1}/${HTTP_N}`);
-    }
+    log(`http mode: ${HTTP_N} runs each way against the site in this process, then against the site as its own process`);
+    const { a, b } = await compareHttp(replayer, wf, site, HTTP_N, 'site in this process');
+    apart = await siteProcess();
+    const away = await compareHttp(replayer, fixtureWorkflow(apart.url, secretBox), { url: apart.url }, HTTP_N, 'site apart');
 
     log('browser mode, warm pool');
     await pool.start();
@@ -153,11 +190,16 @@ async function main(): Promise<void> {
       ['http_p90_ms', fmt(quantile(a, 0.9))],
       ['undici_p90_ms', fmt(quantile(b, 0.9))],
       ['http_runs', String(a.length)],
+      // The same comparison with the site as a process of its own, as a real target is: the site's
+      // work no longer shares the event loop (and the core) with the client's.
+      ['http_p50_ms_site_apart', fmt(quantile(away.a, 0.5))],
+      ['undici_p50_ms_site_apart', fmt(quantile(away.b, 0.5))],
+      ['overhead_ratio_site_apart', (quantile(away.a, 0.5) / quantile(away.b, 0.5)).toFixed(3)],
       ['browser_runs', String(c.length)],
     ];
     for (const [k, v] of lines) process.stdout.write(`${k}: ${v}\n`);
   } finally {
-    await script.agent.close();
+    apart?.stop();
     await replayer.close();
     await pool.drain();
     await site.close();
