@@ -20,6 +20,7 @@ function validate(opts: BrowserPoolOptions): Resolved {
     retireAfterLeases: opts.retireAfterLeases ?? 100,
     maxAgeMs: opts.maxAgeMs ?? 30 * 60_000,
     idleTimeoutMs: opts.idleTimeoutMs ?? 5 * 60_000,
+    maxLeaseMs: opts.maxLeaseMs ?? 0,
     executablePath: opts.executablePath || undefined,
     marker: opts.marker ?? `rf-${randomBytes(5).toString('hex')}`,
     logger: opts.logger,
@@ -37,6 +38,7 @@ function validate(opts: BrowserPoolOptions): Resolved {
   int('retireAfterLeases', 1);
   int('maxAgeMs', 1);
   int('idleTimeoutMs', 1);
+  int('maxLeaseMs', 0);
   if (o.min > o.max) throw new TypeError(`BrowserPool: min (${o.min}) must not exceed max (${o.max})`);
   if (!/^[A-Za-z0-9_-]+$/.test(o.marker)) throw new TypeError('BrowserPool: marker may hold only letters, digits, - and _');
   if (!o.logger || !o.registry) throw new TypeError('BrowserPool: logger and registry are required');
@@ -210,6 +212,12 @@ export class BrowserPool {
       await fleet.release(slot, unhealthy);
       this.updateGauges();
     });
+    if (this.o.maxLeaseMs > 0) {
+      lease.expireAfter(this.o.maxLeaseMs, () => {
+        this.metrics.leasesExpired.inc({ mode: lease.headed ? 'headed' : 'headless' });
+        this.log.warn('lease held too long: taken back', { leaseId: lease.id, maxLeaseMs: this.o.maxLeaseMs });
+      });
+    }
     pooled.holders.add(lease);
     this.leases.add(lease);
     // The browser may have crashed while the context opened.

@@ -11,6 +11,7 @@ export class PoolLease implements Lease, CrashListener {
   readonly startedAt = performance.now();
   private readonly controller = new AbortController();
   private releasing: Promise<void> | undefined;
+  private expiry?: NodeJS.Timeout;
 
   constructor(
     readonly context: BrowserContext,
@@ -24,8 +25,10 @@ export class PoolLease implements Lease, CrashListener {
     return this.controller.signal;
   }
 
+  /** The browser crashed under this lease (not: the lease was taken back, see expireAfter). */
   get crashed(): boolean {
-    return this.controller.signal.aborted;
+    const s = this.controller.signal;
+    return s.aborted && (s.reason as AppError | undefined)?.code !== 'lease_expired';
   }
 
   get released(): boolean {
@@ -34,6 +37,17 @@ export class PoolLease implements Lease, CrashListener {
 
   onCrash(err: AppError): void {
     if (!this.releasing) this.controller.abort(err);
+  }
+
+  /** Takes the lease back after `ms` if it is still held: aborts with `lease_expired`, then releases it. */
+  expireAfter(ms: number, onExpire: () => void): void {
+    this.expiry = setTimeout(() => {
+      if (this.releasing) return;
+      onExpire();
+      this.controller.abort(new AppError('lease_expired', `browser lease ${this.id} was held longer than ${ms} ms and was taken back`));
+      void this.release();
+    }, ms);
+    this.expiry.unref();
   }
 
   guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -57,6 +71,7 @@ export class PoolLease implements Lease, CrashListener {
   }
 
   release(): Promise<void> {
+    clearTimeout(this.expiry);
     this.releasing ??= this.close();
     return this.releasing;
   }

@@ -16,6 +16,7 @@ export function poolMetrics(registry: Registry) {
     retirements: counter(registry, { name: 'replayfarm_browser_retirements_total', help: 'Browsers retired (no new leases, closed after the last one)', labelNames: ['mode', 'reason'] as const }),
     leaseFailures: counter(registry, { name: 'replayfarm_pool_lease_failures_total', help: 'lease() calls that failed, by error code', labelNames: ['mode', 'code'] as const }),
     leaseWait: histogram(registry, { name: 'replayfarm_pool_lease_wait_seconds', help: 'Time from lease() to a ready context', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS }),
+    leasesExpired: counter(registry, { name: 'replayfarm_pool_leases_expired_total', help: 'Leases held longer than POOL_MAX_LEASE_MS and taken back', labelNames: ['mode'] as const }),
     leaseDuration: histogram(registry, { name: 'replayfarm_pool_lease_duration_seconds', help: 'Time a lease was held, until its context closed', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS }),
   };
 }

@@ -19,6 +19,12 @@ export interface BrowserPoolOptions {
   maxAgeMs?: number;
   /** Idle browsers above `min` are closed after this many ms without a lease. Default 300000. */
   idleTimeoutMs?: number;
+  /**
+   * A lease held longer than this is taken back: its signal aborts with `lease_expired` and its
+   * context is closed, so a lease that is never released (a bug, a hung holder) cannot keep its
+   * slot for ever. Set it above the longest legitimate holder (recordings, browser runs). Default 0 = no limit.
+   */
+  maxLeaseMs?: number;
   /** Chromium to launch; default: see resolveExecutable(). */
   executablePath?: string;
   /**
@@ -56,7 +62,10 @@ export interface Lease {
   context: BrowserContext;
   browser: Browser;
   headed: boolean;
-  /** Aborted with AppError('browser_crashed') when the browser disconnects before release(). */
+  /**
+   * Aborted with AppError('browser_crashed') when the browser disconnects before release(), or
+   * with AppError('lease_expired') when the lease was held past the pool's maxLeaseMs (its context is then closed).
+   */
   signal: AbortSignal;
   /** True once the browser crashed under this lease. */
   readonly crashed: boolean;

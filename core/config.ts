@@ -20,6 +20,7 @@ export interface Config {
   poolMaxWaiting: number;
   poolRetireAfterLeases: number;
   poolMaxAgeMs: number;
+  poolMaxLeaseMs: number;
   browserExecutable: string | undefined;
   /** Loopback targets (127.0.0.0/8, ::1) may be replayed against. */
   allowLoopback: boolean;
@@ -131,6 +132,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { env: 'POOL_MAX_WAITING', key: 'poolMaxWaiting', default: '16', doc: 'Lease requests allowed to wait; past it `pool_exhausted` (503)', parse: int(0) },
   { env: 'POOL_RETIRE_AFTER_LEASES', key: 'poolRetireAfterLeases', default: '100', doc: 'A browser is replaced after this many leases', parse: int(1) },
   { env: 'POOL_MAX_AGE_MS', key: 'poolMaxAgeMs', default: '1800000', doc: 'A browser is replaced after this age', parse: int(1000) },
+  { env: 'POOL_MAX_LEASE_MS', key: 'poolMaxLeaseMs', default: '0', doc: 'A browser lease held longer than this is taken back (`lease_expired`, its context closed), so a leaked lease cannot keep its slot. 0 = the longer of `RECORDING_MAX_DURATION_MS` and `RUN_DEADLINE_MS`, plus a minute', parse: int(0) },
   { env: 'BROWSER_EXECUTABLE', key: 'browserExecutable', default: '', doc: "Chromium to launch; default: Playwright's browser, then /usr/bin/chromium", parse: optional },
   { env: 'ALLOW_LOOPBACK_TARGETS', key: 'allowLoopback', default: 'false', doc: 'Let replays contact 127.0.0.0/8 and ::1', parse: bool },
   { env: 'ALLOW_PRIVATE_TARGETS', key: 'allowPrivate', default: 'false', doc: 'Let replays contact private ranges (10/8, 172.16/12, 192.168/16, fc00::/7). Link-local and metadata addresses are always refused', parse: bool },

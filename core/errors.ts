@@ -40,6 +40,7 @@ export const ERROR_STATUS = {
   pool_timeout: 503,
   browser_not_found: 503,
   browser_crashed: 503,
+  lease_expired: 503,
   browser_error: 502,
   not_ready: 503,
   internal: 500,

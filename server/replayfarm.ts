@@ -92,6 +92,7 @@ export class Replayfarm {
         maxWaiting: c.poolMaxWaiting,
         retireAfterLeases: c.poolRetireAfterLeases,
         maxAgeMs: c.poolMaxAgeMs,
+        maxLeaseMs: c.poolMaxLeaseMs || Math.max(c.recordingMaxDurationMs, c.runDeadlineMs) + 60_000,
         executablePath: c.browserExecutable,
         logger: this.logger,
         registry: this.registry,

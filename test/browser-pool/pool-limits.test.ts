@@ -28,6 +28,7 @@ describe('browser-pool: limits and failures', function () {
     expect(() => new BrowserPool({ logger, registry, min: 3, max: 2 })).to.throw(/min/);
     expect(() => new BrowserPool({ logger, registry, contextsPerBrowser: 1.5 })).to.throw(/contextsPerBrowser/);
     expect(() => new BrowserPool({ logger, registry, marker: 'a b' })).to.throw(/marker/);
+    expect(() => new BrowserPool({ logger, registry, maxLeaseMs: -1 })).to.throw(/maxLeaseMs/);
   });
 
   it('a wrong executable path rejects lease() with browser_not_found naming the path, without waiting for the timeout', async () => {
@@ -84,6 +85,33 @@ describe('browser-pool: limits and failures', function () {
     await held.release();
     const next = await pool.lease();
     await next.release();
+  });
+
+  it('takes back a lease held past maxLeaseMs: lease_expired, context closed, slot free for the next lease', async () => {
+    const { pool, registry } = newPool({ max: 1, contextsPerBrowser: 1, maxWaiting: 1, acquireTimeoutMs: 30_000, maxLeaseMs: 1_500 });
+    const leaked = await pool.lease();
+    const page = await leaked.context.newPage();
+    // Someone waits for the only slot; the holder never releases it.
+    const t = performance.now();
+    const next = await pool.lease();
+    expect(performance.now() - t).to.be.within(500, 10_000);
+    expect(leaked.signal.aborted).to.equal(true);
+    expect((leaked.signal.reason as AppError).code).to.equal('lease_expired');
+    expect(leaked.crashed, 'taken back, not crashed').to.equal(false);
+    expect(page.isClosed()).to.equal(true);
+    const err = await failure(leaked.guard(() => page.title()));
+    expect(err.code).to.equal('lease_expired');
+    expect(err.statusCode).to.equal(503);
+    expect(await metricValue(registry, 'replayfarm_pool_leases_expired_total')).to.equal(1);
+    await leaked.release(); // a late release is harmless
+    expect(pool.stats()).to.include({ borrowed: 1 });
+    await next.release();
+    expect(pool.stats()).to.include({ borrowed: 0 });
+    // a lease released in time is never taken back
+    const quick = await pool.lease();
+    await quick.release();
+    await new Promise((r) => setTimeout(r, 1_800));
+    expect(await metricValue(registry, 'replayfarm_pool_leases_expired_total')).to.equal(1);
   });
 
   it('check() reports a healthy pool', async () => {
