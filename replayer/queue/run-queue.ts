@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type Bull from 'bull';
-import { AppError, gauge, newId, type Logger, type Registry, type RedisStore, type SecretBox } from '../../core/index.js';
+import { AppError, newId, type Logger, type Registry, type RedisStore, type SecretBox } from '../../core/index.js';
 import type { Run, RunMode } from '../../core/index.js';
 import { BullConnection, bullPrefix, QUEUE_NAME } from './bull-connection.js';
 import { RunWaiters, isFinished } from './run-waiters.js';
 import { ENQUEUE, runScript, SAVE_IF_CURRENT, SLOT_TTL_MS } from './scripts.js';
+import { registerQueueGauges } from './queue-gauges.js';
 
 export interface RunQueueOptions {
   /** Redis for bull's own connections, e.g. `redis://127.0.0.1:6379`. Required. */
@@ -76,8 +77,6 @@ const RECENT_MAX = 1000;
 
 type Resolved = Required<Omit<RunQueueOptions, 'secretBox'>> & { secretBox?: SecretBox };
 
-/** Queues with a started instance, per registry: the gauges' collect() reads the newest. */
-const liveQueues = new WeakMap<Registry, Set<RunQueue>>();
 
 /**
  * The producer side of runs: creates Run records and bull jobs, enforces the queue bound and the
@@ -98,6 +97,7 @@ export class RunQueue {
    */
   private readonly recent = new Map<string, Run | 'read' | undefined>();
   private closed = false;
+  private unregisterGauges?: () => void;
 
   constructor(opts: RunQueueOptions) {
     if (!opts || typeof opts.redisUrl !== 'string' || !opts.redisUrl) throw new TypeError('RunQueue: redisUrl is required');
@@ -159,7 +159,7 @@ export class RunQueue {
     await this.sub.connect();
     await this.sub.subscribe(this.doneChannel);
     await this.bull.queue.isReady();
-    this.registerMetrics();
+    this.unregisterGauges = registerQueueGauges(this.opts.registry, this);
   }
 
   async enqueue(req: EnqueueRequest): Promise<{ run: Run; existing: boolean }> {
@@ -303,7 +303,7 @@ export class RunQueue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    liveQueues.get(this.opts.registry)?.delete(this);
+    this.unregisterGauges?.();
     this.waiters.settleAll();
     this.recent.clear();
     const bull = this.bull;
@@ -387,28 +387,6 @@ export class RunQueue {
       if (err instanceof AppError) throw err;
       throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
     }
-  }
-
-  private registerMetrics(): void {
-    const registry = this.opts.registry;
-    let live = liveQueues.get(registry);
-    if (!live) liveQueues.set(registry, (live = new Set()));
-    live.add(this);
-    gauge(registry, {
-      name: 'replayfarm_queue_jobs',
-      help: 'Run jobs in the queue by state (waiting, active, delayed, failed)',
-      labelNames: ['state'] as const,
-      async collect() {
-        const q = [...(liveQueues.get(registry) ?? [])].at(-1);
-        if (!q) return;
-        try {
-          const c = await q.counts();
-          for (const [state, n] of Object.entries(c)) this.set({ state }, n);
-        } catch {
-          // Redis away: keep the last values rather than failing the whole scrape.
-        }
-      },
-    });
   }
 }
 
