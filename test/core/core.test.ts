@@ -49,6 +49,29 @@ describe('core/logger', () => {
     expect(line.form).to.deep.equal({ csrf_token: '[REDACTED]', q: 'apple' });
     expect(out).not.to.match(/abc\.def|xyz|hunter2|tok123/);
   });
+
+  it('does not even format a line below the level (child loggers too), and writes those at or above it', () => {
+    const stream = new PassThrough();
+    let out = '';
+    stream.on('data', (d: Buffer) => (out += d.toString()));
+    const log = createLogger({ format: 'json', stream, level: 'warn' }).child({ module: 'test' });
+    let read = 0;
+    const meta = {
+      get detail() {
+        read++;
+        return 'x';
+      },
+    };
+    log.http('request', meta);
+    log.debug('debugging', meta);
+    log.info('info', meta);
+    expect(read, 'the meta of a disabled line was never read').to.equal(0);
+    expect(out).to.equal('');
+    log.warn('careful', meta);
+    log.error('broken', meta);
+    expect(read).to.be.greaterThan(0);
+    expect(out.trim().split('\n').map((l) => JSON.parse(l).message)).to.deep.equal(['careful', 'broken']);
+  });
 });
 
 describe('core/errors', () => {
