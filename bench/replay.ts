@@ -185,6 +185,8 @@ async function main(): Promise<void> {
       ['browser_warm_p50_ms', fmt(c50)],
       ['browser_cold_p50_ms', fmt(d50)],
       ['overhead_ratio', (a50 / b50).toFixed(3)],
+      // The same overhead in absolute terms: what replayfarm adds to a run, whatever the site costs.
+      ['overhead_ms_p50', fmt(a50 - b50)],
       ['speedup_vs_browser', (c50 / a50).toFixed(1)],
       ['speedup_vs_cold_browser', (d50 / a50).toFixed(1)],
       ['http_p90_ms', fmt(quantile(a, 0.9))],
