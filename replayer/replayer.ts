@@ -71,6 +71,8 @@ export class Replayer {
   private readonly sessions: SessionStore;
   private readonly browser: BrowserRunner;
   private readonly hostChecks = new Map<string, number>();
+  /** The reason a run's RunAbort gives when its deadline passes (one function for every run). */
+  private readonly deadlineExceeded = (): AppError => new AppError('run_deadline_exceeded', `The run took longer than ${this.o.runDeadlineMs} ms`);
   /** What every HTTP-mode run is given, built once: with the browser (mode auto) or without (mode http). */
   private readonly autoDeps: SessionRunDeps;
   private readonly httpDeps: SessionRunDeps;
@@ -146,7 +148,7 @@ export class Replayer {
     const started = performance.now();
     const requested = req.mode ?? 'auto';
     const deadline = Date.now() + this.o.runDeadlineMs;
-    const ac = new RunAbort(deadline, () => new AppError('run_deadline_exceeded', `The run took longer than ${this.o.runDeadlineMs} ms`));
+    const ac = new RunAbort(deadline, this.deadlineExceeded);
     const onCancel = () => ac.abort(new AppError('run_deadline_exceeded', 'The run was cancelled'));
     if (req.signal) {
       ac.wireExternal();

@@ -119,16 +119,24 @@ export class SessionRun {
     }
   }
 
+  /** The stored session has every token later steps need and every session cookie still alive. */
   private reusable(s: StoredSession): boolean {
-    if (!s.tokens || this.needed.some((t) => !(t in s.tokens))) return false;
-    const now = Date.now();
-    const until = cookieLifetimes(s);
-    return (this.wf.session?.cookies ?? []).every((c) => (until.get(c) ?? -Infinity) > now);
+    let m = reusableUntil.get(s);
+    if (!m || m.wf !== this.wf) {
+      let until = -Infinity;
+      if (s.tokens && this.needed.every((t) => t in s.tokens)) {
+        const lifetimes = cookieLifetimes(s);
+        until = Infinity;
+        for (const c of this.wf.session?.cookies ?? []) until = Math.min(until, lifetimes.get(c) ?? -Infinity);
+      }
+      reusableUntil.set(s, (m = { wf: this.wf, until }));
+    }
+    return m.until > Date.now();
   }
 
   private adopt(s: StoredSession): void {
     this.runner.jar = RunJar.fromStored(s.jar);
-    for (const [k, v] of Object.entries(s.tokens)) this.runner.scope.set(k, v);
+    this.runner.scope.restore(s.tokens);
     this.base = s;
     this.baseVersion = s.version;
   }
@@ -306,6 +314,8 @@ export class SessionRun {
 }
 
 const lifetimes = new WeakMap<StoredSession, Map<string, number>>();
+/** Per stored session (and the workflow asking): until when it may be reused (-Infinity: never), worked out once. */
+const reusableUntil = new WeakMap<StoredSession, { wf: Workflow; until: number }>();
 
 /** Per cookie name, when its last copy in the stored jar expires (Infinity: a session cookie), read once per stored version. */
 function cookieLifetimes(s: StoredSession): Map<string, number> {

@@ -45,6 +45,7 @@ export class SessionStore {
   private readonly ttlMs: number;
   private readonly channel: string;
   private readonly cache: SessionCache;
+  private readonly keys = new Map<string, Map<string, string>>();
 
   constructor(opts: SessionStoreOptions) {
     this.store = opts.store;
@@ -78,7 +79,15 @@ export class SessionStore {
   }
 
   key(workflowId: string, name: string): string {
-    return this.store.key('session', workflowId, name);
+    // Asked once per run: the same few strings, built once.
+    let byName = this.keys.get(workflowId);
+    if (!byName) {
+      if (this.keys.size >= 10_000) this.keys.clear();
+      this.keys.set(workflowId, (byName = new Map()));
+    }
+    let key = byName.get(name);
+    if (key === undefined) byName.set(name, (key = this.store.key('session', workflowId, name)));
+    return key;
   }
 
   async load(key: string): Promise<StoredSession | undefined> {

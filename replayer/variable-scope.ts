@@ -26,6 +26,7 @@ const URL_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*$/i;
  */
 export class VariableScope {
   private readonly values = new Map<string, unknown>();
+  private restored?: Readonly<Record<string, unknown>>;
 
   constructor(
     /** The workflow's variables by name. */
@@ -43,13 +44,27 @@ export class VariableScope {
     this.values.set(name, value);
   }
 
+  /**
+   * Values restored from a stored session (read-only, shared by the runs that use it), read
+   * through rather than copied in. They win over what the run held under the same names; a later
+   * set() wins over them. Replaces any earlier restored values.
+   */
+  restore(values: Readonly<Record<string, unknown>>): void {
+    // A second restore (a newer session adopted mid-run) keeps what the first gave, as copies.
+    const earlier = this.restored;
+    if (earlier) for (const k in earlier) if (!this.values.has(k)) this.values.set(k, earlier[k]);
+    if (this.values.size) for (const k in values) this.values.delete(k);
+    this.restored = values;
+  }
+
   has(name: string): boolean {
-    return this.values.has(name);
+    return this.values.has(name) || (this.restored !== undefined && Object.prototype.hasOwnProperty.call(this.restored, name));
   }
 
   /** The source value, before transform (what a session keeps). */
   raw(name: string): unknown {
     if (this.values.has(name)) return this.values.get(name);
+    if (this.restored !== undefined && Object.prototype.hasOwnProperty.call(this.restored, name)) return this.restored[name];
     const v = this.vars.get(name);
     let value: unknown;
     if (!v) {

@@ -30,6 +30,22 @@ describe('replayer internals', () => {
       b64: 'user:pw',
     });
 
+    it('restored session values win over what the run held, set() wins over them, a second restore keeps the first one\'s others', () => {
+      const extracted = (name: string): Variable => ({ name, source: { kind: 'extract', step: 's1', extractor: { type: 'json', path: `$.${name}` } }, secret: false, description: '' });
+      const v = scope([extracted('csrf'), extracted('other'), extracted('only_first')], {});
+      v.set('csrf', 'stale');
+      v.restore({ csrf: 'c1', only_first: 'f1' });
+      expect(v.raw('csrf')).to.equal('c1');
+      expect(v.has('only_first')).to.equal(true);
+      expect(v.has('other')).to.equal(false);
+      expect(() => v.raw('other')).to.throw(/was not extracted/);
+      v.set('csrf', 'fresh');
+      expect(v.raw('csrf')).to.equal('fresh');
+      v.restore({ csrf: 'c2' });
+      expect(v.raw('csrf')).to.equal('c2');
+      expect(v.raw('only_first')).to.equal('f1');
+    });
+
     it('percent-encodes values in URLs but keeps a whole-URL value as is', () => {
       expect(s.render('http://h.test/s?q={{q}}&n={{n}}', 'url')).to.equal('http://h.test/s?q=a%20b%26c%2Fd&n=42');
       expect(s.render('{{q}}', 'url')).to.equal('a b&c/d');
