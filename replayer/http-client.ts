@@ -165,10 +165,9 @@ export class HttpClient {
       // The same value request after request on the first hop: undici keeps a connection's timer when
       // the timeout does not change, and sets up a new one each time it does.
       const left = hop === 0 ? opts.timeoutMs : Math.max(1, until - Date.now());
-      // Awaited here rather than in a helper: one promise less per request on the hot path.
-      let res: Dispatcher.ResponseData;
+      let res: Exchange;
       try {
-        res = await this.agent.request({ origin, path, method, headers, body, signal: opts.signal, headersTimeout: left, bodyTimeout: left });
+        res = await new Exchange(this.maxBytes, opts.signal, path, hop < opts.maxHops).start(this.agent, { origin, path, method, headers, body, headersTimeout: left, bodyTimeout: left });
       } catch (err) {
         throw toTransportError(err, opts.signal, `${method} ${origin}${path}`);
       }
@@ -180,10 +179,9 @@ export class HttpClient {
         }
       }
       const loc = header(res.headers, 'location');
-      const isRedirect = res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && loc !== undefined;
+      const isRedirect = isRedirectStatus(res.statusCode) && loc !== undefined;
       if (isRedirect) (locations ??= []).push(loc);
       if (isRedirect && hop < opts.maxHops) {
-        await res.body.dump().catch(() => undefined);
         parsed = new URL(loc, url());
         href = parsed.href;
         origin = parsed.origin;
@@ -196,18 +194,7 @@ export class HttpClient {
         }
         continue;
       }
-      const declared = Number(header(res.headers, 'content-length'));
-      let raw: Buffer;
-      if (declared >= 0 && declared <= this.maxBytes) {
-        // HTTP/1.1 cannot send more than the declared length: read it in one go (cheaper than iterating).
-        try {
-          raw = Buffer.from(await res.body.arrayBuffer());
-        } catch (err) {
-          throw toTransportError(err, opts.signal, href);
-        }
-      } else {
-        raw = await this.readBody(res, url(), opts.signal);
-      }
+      const raw = res.body;
       const ct = header(res.headers, 'content-type') ?? '';
       return {
         status: res.statusCode,
@@ -228,38 +215,6 @@ export class HttpClient {
     throw new AppError('target_forbidden', `Refused to contact ${origin}: not one of the workflow's origins`);
   }
 
-  private async readBody(res: Dispatcher.ResponseData, url: URL, signal: AbortLike | undefined): Promise<Buffer> {
-    const declared = Number(header(res.headers, 'content-length'));
-    if (declared > this.maxBytes) {
-      discard(res);
-      throw tooLarge(url, this.maxBytes);
-    }
-    if (declared >= 0) {
-      // HTTP/1.1 cannot send more than the declared length: read it in one go (cheaper than iterating).
-      try {
-        return Buffer.from(await res.body.arrayBuffer());
-      } catch (err) {
-        throw toTransportError(err, signal, url.href);
-      }
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > this.maxBytes) {
-          discard(res);
-          throw tooLarge(url, this.maxBytes);
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw toTransportError(err, signal, url.href);
-    }
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-  }
-
   private decode(raw: Buffer, encoding: string | undefined, url: () => URL): Buffer {
     if (!encoding || raw.length === 0) return raw;
     const limit = { maxOutputLength: this.maxBytes };
@@ -273,7 +228,7 @@ export class HttpClient {
         else if (enc !== 'identity' && enc !== '') throw new AppError('target_error', `Response of ${url().pathname} uses unsupported content-encoding ${enc}`);
       } catch (err) {
         if (err instanceof AppError) throw err;
-        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(url(), this.maxBytes);
+        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(url().pathname, this.maxBytes);
         throw new AppError('target_error', `Response of ${url().pathname} could not be decompressed (${enc})`);
       }
     }
@@ -281,10 +236,16 @@ export class HttpClient {
   }
 }
 
-/** MIME type of a Content-Type value: no parameters, lower case. */
+let lastContentType = '';
+let lastMime = '';
+
+/** MIME type of a Content-Type value: no parameters, lower case (a site sends the same few values: the last one is remembered). */
 function mimeOf(ct: string): string {
+  if (ct === lastContentType) return lastMime;
   const semi = ct.indexOf(';');
-  return (semi === -1 ? ct : ct.slice(0, semi)).trim().toLowerCase();
+  lastMime = (semi === -1 ? ct : ct.slice(0, semi)).trim().toLowerCase();
+  lastContentType = ct;
+  return lastMime;
 }
 
 export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -292,14 +253,132 @@ export function header(headers: Record<string, string | string[] | undefined>, n
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Drops a body we will not read (the socket goes with it); its abort error is expected. */
-function discard(res: Dispatcher.ResponseData): void {
-  res.body.on('error', () => undefined);
-  res.body.destroy();
+function tooLarge(path: string, max: number): TransportError {
+  return new TransportError('too_large', `Response of ${pathOnly(path)} exceeds ${max} bytes`, true);
 }
 
-function tooLarge(url: URL, max: number): TransportError {
-  return new TransportError('too_large', `Response of ${url.pathname} exceeds ${max} bytes`, true);
+function pathOnly(path: string): string {
+  const q = path.indexOf('?');
+  return q === -1 ? path : path.slice(0, q);
+}
+
+function isRedirectStatus(status: number): boolean {
+  return status >= 300 && status < 400 && status !== 304;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One request and its whole response through undici's dispatch API: the body is gathered as it
+ * arrives, up to the size cap. request() would wrap it in a Readable stream and an async resource
+ * per request, which a runner that always reads the whole body does not need (~15 µs a request).
+ * The body of a redirect that will be followed is read off and dropped (the connection stays usable).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  statusCode = 0;
+  headers: Record<string, string | string[] | undefined> = {};
+  body: Buffer = EMPTY;
+  private chunks: Buffer[] | undefined;
+  private size = 0;
+  private keep = true;
+  private settled = false;
+  private abortReason: unknown;
+  private controller?: Dispatcher.DispatchController;
+  private resolve!: (e: Exchange) => void;
+  private reject!: (err: unknown) => void;
+  private readonly onAbort = (): void => {
+    const reason = (this.signal as { reason?: unknown }).reason ?? new Error('aborted');
+    this.abortReason = reason;
+    // The caller hears of it now, whether or not undici has started the request yet.
+    this.fail(reason);
+  };
+
+  constructor(
+    private readonly max: number,
+    private readonly signal: AbortLike | undefined,
+    private readonly path: string,
+    /** A redirect answer will be followed: its body is not wanted. */
+    private readonly followsRedirects: boolean,
+  ) {}
+
+  start(agent: Dispatcher, options: Dispatcher.DispatchOptions): Promise<Exchange> {
+    const done = new Promise<Exchange>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    const signal = this.signal;
+    if (signal) {
+      if (signal.aborted) {
+        this.onAbort();
+        return done;
+      }
+      if ('addEventListener' in signal) signal.addEventListener('abort', this.onAbort, { once: true });
+      else signal.once('abort', this.onAbort);
+    }
+    agent.dispatch(options, this);
+    return done;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason !== undefined) controller.abort(this.abortReason as Error);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // 1xx answers are followed by the real one.
+    if (statusCode < 200) return;
+    this.statusCode = statusCode;
+    this.headers = headers;
+    if (this.followsRedirects && isRedirectStatus(statusCode) && headers.location !== undefined) {
+      this.keep = false;
+      return;
+    }
+    const declared = Number(header(headers, 'content-length'));
+    if (declared > this.max) this.abortWith(controller, tooLarge(this.path, this.max));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.keep || this.settled) return;
+    this.size += chunk.length;
+    if (this.size > this.max) return this.abortWith(controller, tooLarge(this.path, this.max));
+    (this.chunks ??= []).push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    const c = this.chunks;
+    if (c) this.body = c.length === 1 ? c[0]! : Buffer.concat(c, this.size);
+    this.settled = true;
+    this.unlisten();
+    this.resolve(this);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+
+  private abortWith(controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+    controller.abort(err);
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) {
+      // Aborted after the caller gave up: stop the request if it is still going.
+      return;
+    }
+    this.settled = true;
+    this.unlisten();
+    if (this.abortReason !== undefined && this.controller && !this.controller.aborted) this.controller.abort(this.abortReason as Error);
+    this.reject(err);
+  }
+
+  private unlisten(): void {
+    const signal = this.signal;
+    if (!signal) return;
+    if ('removeEventListener' in signal) signal.removeEventListener('abort', this.onAbort);
+    else signal.removeListener('abort', this.onAbort);
+  }
 }
 
 const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
