@@ -388,6 +388,9 @@ function toTransportError(err: unknown, signal: AbortLike | undefined, what: str
   if (err instanceof AppError || err instanceof TransportError) return err;
   const code = errCode(err);
   if (code === 'ERR_TARGET_FORBIDDEN') return new AppError('target_forbidden', (err as Error).message);
+  // undici refused to build the request (a header value outside Latin-1, say): nothing was sent,
+  // and sending it again would not help.
+  if (code === 'UND_ERR_INVALID_ARG') return new AppError('invalid_input', `${what} cannot be sent: ${(err as Error).message} (a value HTTP cannot carry there)`);
   if (signal?.aborted) return new TransportError('aborted', `${what}: aborted`, true, { cause: signal.reason });
   if (code && REFUSED.has(code)) return new TransportError('refused', `${what}: ${code}`, false, { cause: err });
   if (code && TIMEOUT.has(code)) return new TransportError('timeout', `${what}: ${code}`, true, { cause: err });

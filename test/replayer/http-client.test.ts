@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
+import { isAppError } from '../../core/index.js';
 import { AddressPolicy } from '../../replayer/address-policy.js';
 import { HttpClient, TransportError, type SendOptions } from '../../replayer/http-client.js';
 import { RunAbort } from '../../replayer/run-abort.js';
@@ -179,5 +180,16 @@ describe('HttpClient transport', function () {
     const refused = await failure(client.send({ method: 'POST', url: `${dead}/x`, headers: {}, body: '{}' }, opts({ origins: new Set([dead]) })));
     expect(refused.kind).to.equal('refused');
     expect(refused.delivered).to.equal(false);
+  });
+
+  it('fails a value HTTP cannot carry in a header with invalid_input, sending nothing and not retrying', async () => {
+    routes.set('/h', (_req, res) => res.writeHead(200).end('ok'));
+    const err = await client.send({ method: 'GET', url: `${origin}/h`, headers: { 'x-note': 'snow \u2603' } }, opts()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isAppError(err) && err.code).to.equal('invalid_input');
+    expect((err as Error).message).to.contain('/h').and.contain('x-note');
+    expect(seen).to.deep.equal([]);
   });
 });

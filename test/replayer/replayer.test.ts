@@ -292,6 +292,22 @@ describe('replayer against the fixture site (hand-written workflow)', function (
       expect(site.counters()).to.deep.equal(before);
     });
 
+    it('an input HTTP cannot carry in a header fails that step with invalid_input, once, without sending it', async () => {
+      const w = fixtureWorkflow(site.url, env.secretBox);
+      w.steps[2]!.request.headers.push({ name: 'x-search-note', value: '{{query}}' });
+      const before = site.counters();
+      const run = await replayer.run(w, { inputs: { query: 'snow \u2603' }, mode: 'http' });
+      expect(run.status).to.equal('failed');
+      expect(run.error?.code).to.equal('invalid_input');
+      expect(run.error?.message).to.contain('x-search-note');
+      const search = run.steps.find((s) => s.id === 's3')!;
+      expect(search.status).to.equal('failed');
+      expect(search.attempts).to.equal(1);
+      const after = site.counters();
+      expect(after['GET /api/search'] ?? 0).to.equal(before['GET /api/search'] ?? 0);
+      expect(after['POST /api/items'] ?? 0).to.equal(before['POST /api/items'] ?? 0);
+    });
+
     it('keeps secret inputs out of the result', async () => {
       const w = fixtureWorkflow(site.url, env.secretBox);
       const run = await replayer.run(w, { inputs: { password: 'wrong-password-123' }, mode: 'http' });
