@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './errors.js';
+export * from './address-policy.js';
 export * from './redact.js';
 export * from './context.js';
 export * from './logger.js';

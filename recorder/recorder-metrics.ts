@@ -5,6 +5,7 @@ export function recorderMetrics(registry: Registry) {
   return {
     started: counter(registry, { name: 'replayfarm_recordings_started_total', help: 'Browser recordings started', labelNames: ['mode'] as const }),
     stopped: counter(registry, { name: 'replayfarm_recordings_stopped_total', help: 'Recordings stopped, by reason', labelNames: ['reason'] as const }),
+    refused: counter(registry, { name: 'replayfarm_recording_requests_refused_total', help: 'Requests of recording browsers refused by the address policy (metadata, link-local; loopback and private unless allowed)' }),
     open: gauge(registry, { name: 'replayfarm_recordings_open', help: 'Browser recordings open now' }),
     ingested: counter(registry, { name: 'replayfarm_har_ingest_total', help: 'HAR uploads, by result (ok or error code)', labelNames: ['result'] as const }),
     ingestSeconds: histogram(registry, { name: 'replayfarm_har_ingest_duration_seconds', help: 'Time to decode, validate, learn and store an uploaded HAR', buckets: DURATION_BUCKETS }),

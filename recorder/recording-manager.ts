@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright';
 import type { BrowserPool, Lease } from '../browser-pool/index.js';
-import { AppError, isAppError, newId, toPublicError } from '../core/index.js';
+import { AddressPolicy, AppError, isAppError, newId, toPublicError } from '../core/index.js';
 import type { Action, HARFile, Logger, Recording, RedisStore, Registry, SecretBox, Workflow } from '../core/index.js';
 import { ActionCapture } from './action-capture.js';
 import { ingestHar } from './har-ingest.js';
@@ -11,6 +11,7 @@ import { learn } from './learner/index.js';
 import { parseActions } from './parse-actions.js';
 import { redactActions, redactHar } from './redact-har.js';
 import { recorderMetrics, type RecorderMetrics } from './recorder-metrics.js';
+import { RecordingGuard } from './recording-guard.js';
 import { RecordingLiveness } from './recording-liveness.js';
 
 export interface RecordingManagerOptions {
@@ -38,6 +39,11 @@ export interface RecordingManagerOptions {
   actionTimeoutMs?: number;
   /** An open recording whose process has not refreshed its liveness for this long is marked failed by a sweep (see startSweeper). Default 30000. */
   livenessMs?: number;
+  /**
+   * Addresses a recording's browser may contact (the replays' policy: config ALLOW_LOOPBACK_TARGETS
+   * and ALLOW_PRIVATE_TARGETS). Default: public addresses only.
+   */
+  policy?: AddressPolicy;
 }
 
 export interface StartRecordingOptions {
@@ -82,6 +88,9 @@ export class RecordingManager {
   private readonly metrics: RecorderMetrics;
   private readonly sessions = new Map<string, Session>();
   private readonly live: RecordingLiveness;
+  private readonly guard: RecordingGuard;
+  /** Hosts whose refusal was logged lately (one warning per host, not one per request). */
+  private readonly refusedLogged = new Set<string>();
   private starting = 0;
   private closing = false;
 
@@ -91,8 +100,15 @@ export class RecordingManager {
       if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new TypeError(`RecordingManager: ${k} must be a positive integer, got ${opts[k]}`);
     }
     if (opts.actionTimeoutMs !== undefined && !(opts.actionTimeoutMs > 0)) throw new TypeError('RecordingManager: actionTimeoutMs must be positive');
-    this.o = { harDir: tmpdir(), actionTimeoutMs: 15_000, livenessMs: 30_000, ...opts } as Required<RecordingManagerOptions>;
+    this.o = { harDir: tmpdir(), actionTimeoutMs: 15_000, livenessMs: 30_000, ...opts, policy: opts.policy ?? new AddressPolicy() } as Required<RecordingManagerOptions>;
     this.log = opts.logger.child({ module: 'recorder' });
+    this.guard = new RecordingGuard(this.o.policy, (host, why) => {
+      this.metrics.refused.inc();
+      if (this.refusedLogged.has(host)) return;
+      if (this.refusedLogged.size >= 100) this.refusedLogged.clear();
+      this.refusedLogged.add(host);
+      this.log.warn('recording request refused', { host, reason: why });
+    });
     this.live = new RecordingLiveness({ store: opts.store, logger: this.log, livenessMs: this.o.livenessMs });
     this.metrics = recorderMetrics(opts.registry);
   }
@@ -104,6 +120,9 @@ export class RecordingManager {
     const actions = opts.actions === undefined ? [] : parseActions(opts.actions);
     if (opts.headed !== undefined && typeof opts.headed !== 'boolean') throw new AppError('invalid_request', 'headed must be a boolean', [{ path: '.headed', message: 'should be a boolean' }]);
     if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length > 200)) throw new AppError('invalid_request', 'name must be a string of at most 200 characters', [{ path: '.name', message: 'should be a short string' }]);
+    // A clear answer now rather than a browser left on an error page.
+    const refused = await this.guard.refusal(new URL(startUrl).hostname);
+    if (refused) throw new AppError('target_forbidden', refused, [{ path: '.startUrl', message: refused }]);
     if (this.closing) throw new AppError('not_ready', 'the recorder is shutting down');
     if (this.sessions.size + this.starting >= this.o.maxConcurrent) {
       throw new AppError('too_many_recordings', `at most ${this.o.maxConcurrent} recordings may be open at once; stop one first`, undefined, 30);
@@ -117,6 +136,7 @@ export class RecordingManager {
     try {
       lease = await this.o.pool.lease({ headed, recordHar: { path: harPath, content: 'embed', mode: 'full' } });
       const capture = new ActionCapture({ logger: this.log.child({ recordingId: id }), onActivity: () => this.touch(id) });
+      await this.guard.attach(lease.context);
       await capture.attach(lease.context);
       const page = await lease.context.newPage();
       const rec: Recording = { id, name: opts.name || `Recording of ${new URL(startUrl).host}`, status: 'recording', source: 'browser', headed, startUrl, createdAt: new Date().toISOString(), entryCount: 0, actions: [] };

@@ -1,7 +1,7 @@
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { AppError } from '../core/index.js';
-import type { AddressPolicy } from './address-policy.js';
+import type { AddressPolicy } from '../core/index.js';
 import type { RunJar } from './run-jar.js';
 
 export interface HttpClientOptions {

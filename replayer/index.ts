@@ -1,6 +1,6 @@
 export { Replayer, type ReplayerOptions, type RunRequest, type RunResult } from './replayer.js';
 /** Also used for webhook targets: the same address rules as replays (link-local/metadata always refused). */
-export { AddressPolicy, type AddressPolicyOptions } from './address-policy.js';
+export { AddressPolicy, type AddressPolicyOptions } from '../core/index.js';
 export {
   RunQueue,
   RunWorker,

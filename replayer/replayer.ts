@@ -1,6 +1,6 @@
 import { AppError, isAppError, toPublicError, type Logger, type RedisStore, type Registry, type Run, type RunStep, type SecretBox, type Workflow } from '../core/index.js';
 import type { BrowserPool } from '../browser-pool/index.js';
-import { AddressPolicy } from './address-policy.js';
+import { AddressPolicy } from '../core/index.js';
 import { BrowserRunner } from './browser-runner.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow.js';

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { isAppError } from '../../core/index.js';
-import { AddressPolicy } from '../../replayer/address-policy.js';
+import { AddressPolicy } from '../../core/index.js';
 import { HttpClient, TransportError, type SendOptions } from '../../replayer/http-client.js';
 import { RunAbort } from '../../replayer/run-abort.js';
 import { RunJar } from '../../replayer/run-jar.js';

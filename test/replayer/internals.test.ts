@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Variable } from '../../core/index.js';
-import { AddressPolicy } from '../../replayer/address-policy.js';
+import { AddressPolicy } from '../../core/index.js';
 import { keyOverlap, retryAfterMs } from '../../replayer/break-detector.js';
 import { CircuitBreaker } from '../../replayer/circuit-breaker.js';
 import { extract, ResponseView } from '../../replayer/extract.js';

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { AppError } from '../core/index.js';
+import { AppError } from './errors.js';
 
 export interface AddressPolicyOptions {
   /** 127.0.0.0/8, ::1 and the unspecified address (which reaches this host) allowed. Default false. */
@@ -16,7 +16,7 @@ const METADATA = new Set(['fd00:ec2::254', '100.100.100.200', '192.0.0.192']);
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
- * Which IP addresses a replay may connect to. Checked three times: on the workflow's origins
+ * Which IP addresses replays and recordings may connect to. A replay checks three times: on the workflow's origins
  * before a run, in the DNS lookup the sockets use, and on the socket's remote address once
  * connected — so a name that resolves differently between the check and the connect (DNS
  * rebinding) is still refused.

@@ -1,0 +1,60 @@
+import type { BrowserContext, Route } from 'playwright';
+import { isAppError, type AddressPolicy } from '../core/index.js';
+
+/** How long a host's verdict is reused (ms); a page loads many resources from one host. */
+const VERDICT_TTL_MS = 10_000;
+const VERDICT_MAX = 500;
+
+/**
+ * Keeps a recording's browser away from addresses the AddressPolicy refuses (cloud metadata and
+ * link-local always; loopback and private ranges unless configured): every request the context
+ * makes is checked by host before it goes out, and a refused one is aborted (the page sees
+ * net::ERR_BLOCKED_BY_CLIENT). Chromium resolves names again itself, so unlike a replay (checked on
+ * the connected socket) a name that changes its answer between the two lookups is not caught.
+ */
+export class RecordingGuard {
+  private readonly verdicts = new Map<string, { until: number; why: Promise<string | undefined> }>();
+
+  constructor(
+    private readonly policy: AddressPolicy,
+    /** Told of each refused request (host and reason; never the URL, which may carry secrets). */
+    private readonly onRefused: (host: string, why: string) => void = () => undefined,
+  ) {}
+
+  /** Why a host is refused, or undefined. Names that do not resolve are left to the browser. */
+  refusal(hostname: string): Promise<string | undefined> {
+    const now = Date.now();
+    const hit = this.verdicts.get(hostname);
+    if (hit && hit.until > now) return hit.why;
+    const why = this.policy.checkHost(hostname).then(
+      () => undefined,
+      (err: unknown) => (isAppError(err) && err.code === 'target_forbidden' ? err.message : undefined),
+    );
+    if (this.verdicts.size >= VERDICT_MAX) this.verdicts.clear();
+    this.verdicts.set(hostname, { until: now + VERDICT_TTL_MS, why });
+    return why;
+  }
+
+  /** Routes every request of the context through the check. */
+  async attach(context: BrowserContext): Promise<void> {
+    await context.route('**/*', (route) => this.handle(route));
+  }
+
+  private async handle(route: Route): Promise<void> {
+    let host: string | undefined;
+    try {
+      const url = new URL(route.request().url());
+      if (url.protocol === 'http:' || url.protocol === 'https:') host = url.hostname;
+    } catch {
+      // Not a URL the policy speaks of.
+    }
+    const why = host === undefined ? undefined : await this.refusal(host);
+    // The page may be gone by now: nothing left to continue or abort.
+    if (why) {
+      this.onRefused(host!, why);
+      await route.abort('blockedbyclient').catch(() => undefined);
+    } else {
+      await route.continue().catch(() => undefined);
+    }
+  }
+}
