@@ -69,3 +69,27 @@ export class Checker {
     if (this.details.length) throw new AppError('invalid_request', `Invalid request: ${this.details.map((d) => `${d.path} ${d.message}`).join('; ')}`, this.details);
   }
 }
+
+/**
+ * `limit` (1–500, default 50; larger or smaller integers are clamped) and `offset` (≥ 0, default 0)
+ * of a list call's query; anything that is not a whole number is `invalid_request`.
+ */
+export function pagination(query: Record<string, unknown>): { limit: number; offset: number } {
+  const details: ErrorDetail[] = [];
+  const bad: string[] = [];
+  const whole = (key: string, fallback: number): number => {
+    const raw = query[key];
+    if (raw === undefined) return fallback;
+    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n)) {
+      details.push({ path: `query.${key}`, message: 'must be a whole number' });
+      bad.push(key);
+      return fallback;
+    }
+    return n;
+  };
+  const limit = Math.min(Math.max(whole('limit', 50), 1), 500);
+  const offset = Math.max(whole('offset', 0), 0);
+  if (details.length) throw new AppError('invalid_request', `Invalid query: ${bad.join(' and ')} must be a whole number`, details);
+  return { limit, offset };
+}

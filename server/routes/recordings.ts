@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { AppError, type Config, type Recording, type RedisStore } from '../../core/index.js';
 import { parseActions, type RecordingManager } from '../../recorder/index.js';
 import { readRawBody } from '../read-body.js';
-import { Checker, requireObject } from '../validate.js';
+import { Checker, pagination, requireObject } from '../validate.js';
 
 export interface RecordingRouteDeps {
   config: Config;
@@ -22,8 +22,7 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   });
 
   r.get('/recordings', async (req, res) => {
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 500);
-    const offset = Math.max(Number(req.query.offset ?? 0) || 0, 0);
+    const { limit, offset } = pagination(req.query as Record<string, unknown>);
     res.json({ recordings: await deps.store.list<Recording>('recording', { limit, offset }), limit, offset });
   });
 

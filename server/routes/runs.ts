@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { AppError, type RedisStore, type Run, type Workflow } from '../../core/index.js';
 import type { RunQueue } from '../../replayer/index.js';
-import { Checker, requireObject } from '../validate.js';
+import { Checker, pagination, requireObject } from '../validate.js';
 import { loadWorkflow } from './workflows.js';
 import type { WorkflowCache } from '../workflow-cache.js';
 
@@ -80,8 +80,7 @@ export function runRoutes(deps: RunRouteDeps): Router {
 
   r.get('/workflows/:id/runs', async (req, res) => {
     const wf = await loadWorkflow(deps.store, req.params.id);
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 500);
-    const offset = Math.max(Number(req.query.offset ?? 0) || 0, 0);
+    const { limit, offset } = pagination(req.query as Record<string, unknown>);
     const runs: Run[] = await deps.queue.list(wf.id, { limit, offset });
     res.json({ runs, limit, offset });
   });

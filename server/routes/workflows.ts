@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { AppError, type RedisStore, type Workflow } from '../../core/index.js';
 import { applyWorkflowPatch } from '../workflow-patch.js';
+import { pagination } from '../validate.js';
 
 export interface WorkflowRouteDeps {
   store: RedisStore;
@@ -13,12 +14,6 @@ export async function loadWorkflow(store: RedisStore, id: string): Promise<Workf
   const wf = await store.get<Workflow>('workflow', id);
   if (!wf) throw new AppError('not_found', `No workflow with id ${id}`);
   return wf;
-}
-
-function pagination(q: Record<string, unknown>): { limit: number; offset: number } {
-  const limit = Math.min(Math.max(Number(q.limit ?? 50) || 50, 1), 500);
-  const offset = Math.max(Number(q.offset ?? 0) || 0, 0);
-  return { limit, offset };
 }
 
 export function workflowRoutes(deps: WorkflowRouteDeps): Router {

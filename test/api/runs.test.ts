@@ -231,6 +231,16 @@ describe('api: running workflows through the real API (fixture site, Redis, work
     expect(a.json.runs.every(isFinished)).to.equal(true);
     const page = await api<{ runs: Run[] }>(app.url, `/v1/workflows/${wf.id}/runs?limit=2&offset=1`);
     expect(page.json.runs.map((r) => r.id)).to.deep.equal(mine.slice(1, 3));
+    // Out of range is clamped (limit 1–500, offset ≥ 0); what is not a whole number is a 400.
+    const clamped = await api<{ runs: Run[]; limit: number; offset: number }>(app.url, `/v1/workflows/${wf.id}/runs?limit=0&offset=-3`);
+    expect(clamped.status).to.equal(200);
+    expect([clamped.json.limit, clamped.json.offset]).to.deep.equal([1, 0]);
+    for (const path of [`/v1/workflows/${wf.id}/runs?limit=abc`, `/v1/workflows?offset=1.5`, `/v1/recordings?limit=`, `/v1/workflows?limit=10&limit=20`]) {
+      const bad = await api<{ error: { code: string; details: Array<{ path: string }> } }>(app.url, path);
+      expect(bad.status, path).to.equal(400);
+      expect(bad.json.error.code, path).to.equal('invalid_request');
+      expect(bad.json.error.details[0]!.path, path).to.match(/^query\.(limit|offset)$/);
+    }
   });
 });
 
