@@ -154,7 +154,8 @@ export class RecordingManager {
       try {
         await this.live.open(id);
         await this.o.store.put('recording', id, this.snapshot(s));
-        await this.run(s, [{ type: 'goto', url: startUrl }, ...actions]);
+        // Index -1: the start URL's goto comes before the caller's actions [0…].
+        await this.run(s, [{ type: 'goto', url: startUrl }, ...actions], -1);
       } catch (err) {
         await this.discard(s);
         throw err;
@@ -287,11 +288,16 @@ export class RecordingManager {
     throw new AppError('recording_not_active', `recording ${id} is ${rec.status === 'recording' ? 'not open in this process' : 'stopped'}`);
   }
 
-  /** Scripted actions of one recording run one at a time, in the order they were sent. */
-  private run(s: Session, actions: Action[]): Promise<void> {
+  /** Scripted actions of one recording run one at a time, in the order they were sent; errors name an action by its index plus `indexBase`. */
+  private run(s: Session, actions: Action[], indexBase = 0): Promise<void> {
     const next = s.queue.then(async () => {
-      for (const a of actions) {
+      for (const [i, a] of actions.entries()) {
         if (s.stopping) throw new AppError('recording_not_active', `recording ${s.rec.id} stopped`);
+        if (a.type === 'goto' && a.url) {
+          // Said plainly, rather than as the browser's net::ERR_BLOCKED_BY_CLIENT.
+          const refused = await this.guard.refusal(new URL(a.url).hostname);
+          if (refused) throw new AppError('target_forbidden', refused, [{ path: `[${i + indexBase}].url`, message: refused }]);
+        }
         this.touch(s.rec.id);
         await s.lease.guard(() => s.capture.perform(s.page, a, this.o.actionTimeoutMs));
       }

@@ -98,6 +98,17 @@ describe('recorder: the address policy applies to recording browsers', function 
     expect(site.counters()).to.deep.equal({});
   });
 
+  it('fails a scripted goto to a refused address with target_forbidden naming the action', async () => {
+    const manager = rig.manager();
+    const err = await manager.start({ startUrl: `${site.url}/login`, actions: [{ type: 'goto', url: `${site.url}/login` }, { type: 'goto', url: 'http://169.254.169.254/latest/meta-data/' }] }).then(
+      () => expect.fail('the recording should have been refused'),
+      (e: unknown) => e as AppError,
+    );
+    expect(err.code).to.equal('target_forbidden');
+    expect(err.message).to.contain('link-local');
+    expect(err.details?.[0]?.path).to.equal('[1].url');
+  });
+
   describe('through the API', () => {
     let app: TestApp;
     before(async () => {
