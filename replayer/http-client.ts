@@ -167,7 +167,7 @@ export class HttpClient {
       const left = hop === 0 ? opts.timeoutMs : Math.max(1, until - Date.now());
       let res: Exchange;
       try {
-        res = await new Exchange(this.maxBytes, opts.signal, path, hop < opts.maxHops).start(this.agent, { origin, path, method, headers, body, headersTimeout: left, bodyTimeout: left });
+        res = await new Exchange(this.maxBytes, opts.signal, path, hop < opts.maxHops, method === 'HEAD').start(this.agent, { origin, path, method, headers, body, headersTimeout: left, bodyTimeout: left });
       } catch (err) {
         throw toTransportError(err, opts.signal, `${method} ${origin}${path}`);
       }
@@ -299,6 +299,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly path: string,
     /** A redirect answer will be followed: its body is not wanted. */
     private readonly followsRedirects: boolean,
+    /** A HEAD request: the declared length is the resource's, no body comes. */
+    private readonly head: boolean,
   ) {}
 
   start(agent: Dispatcher, options: Dispatcher.DispatchOptions): Promise<Exchange> {
@@ -333,6 +335,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.keep = false;
       return;
     }
+    if (this.head || statusCode === 204 || statusCode === 304) return;
     const declared = Number(header(headers, 'content-length'));
     if (declared > this.max) this.abortWith(controller, tooLarge(this.path, this.max));
   }

@@ -125,7 +125,8 @@ describe('HttpClient transport', function () {
   });
 
   it('answers with an empty body for 204 and HEAD', async () => {
-    routes.set('/empty', (req, res) => res.writeHead(req.method === 'HEAD' ? 200 : 204, { 'content-length': req.method === 'HEAD' ? 42 : 0 }).end());
+    // A HEAD answer declares the length of a body it does not send: past the cap is fine.
+    routes.set('/empty', (req, res) => res.writeHead(req.method === 'HEAD' ? 200 : 204, { 'content-length': req.method === 'HEAD' ? 50 * CAP : 0 }).end());
     expect((await get('/empty')).body.length).to.equal(0);
     const head = await client.send({ method: 'HEAD', url: `${origin}/empty`, headers: {} }, opts());
     expect(head.status).to.equal(200);
