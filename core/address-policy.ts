@@ -46,11 +46,11 @@ export class AddressPolicy {
         return undefined;
       case 'loopback':
       case 'unspecified':
-        return this.allowLoopback ? undefined : `${address} is a loopback address (loopback targets are not allowed)`;
+        return this.allowLoopback ? undefined : `${address} is a loopback address (not allowed unless ALLOW_LOOPBACK_TARGETS=true)`;
       case 'private':
       case 'uniqueLocal':
       case 'carrierGradeNat':
-        return this.allowPrivate ? undefined : `${address} is a private address (private targets are not allowed)`;
+        return this.allowPrivate ? undefined : `${address} is a private address (not allowed unless ALLOW_PRIVATE_TARGETS=true)`;
       case 'linkLocal':
         return `${address} is a link-local address`;
       default:

@@ -92,7 +92,7 @@ describe('recorder: the address policy applies to recording browsers', function 
     );
     expect(err).to.be.instanceOf(AppError);
     expect(err.code).to.equal('target_forbidden');
-    expect(err.message).to.contain('loopback');
+    expect(err.message).to.contain('loopback').and.contain('ALLOW_LOOPBACK_TARGETS=true');
     expect(err.details?.[0]?.path).to.equal('.startUrl');
     expect(rig.leases.length).to.equal(leases);
     expect(site.counters()).to.deep.equal({});
