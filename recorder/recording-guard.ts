@@ -1,5 +1,5 @@
 import type { BrowserContext, Route } from 'playwright';
-import { isAppError, type AddressPolicy } from '../core/index.js';
+import { AppError, isAppError, type AddressPolicy, type Logger } from '../core/index.js';
 
 /** How long a host's verdict is reused (ms); a page loads many resources from one host. */
 const VERDICT_TTL_MS = 10_000;
@@ -14,12 +14,21 @@ const VERDICT_MAX = 500;
  */
 export class RecordingGuard {
   private readonly verdicts = new Map<string, { until: number; why: Promise<string | undefined> }>();
+  /** Hosts whose refusal was logged lately: one warning per host, not one per request. */
+  private readonly logged = new Set<string>();
 
   constructor(
     private readonly policy: AddressPolicy,
     /** Told of each refused request (host and reason; never the URL, which may carry secrets). */
     private readonly onRefused: (host: string, why: string) => void = () => undefined,
+    private readonly log?: Logger,
   ) {}
+
+  /** Throws target_forbidden (details at `path`) when the URL's host is refused: said plainly, before a browser goes there. */
+  async check(url: string, path: string): Promise<void> {
+    const why = await this.refusal(new URL(url).hostname);
+    if (why) throw new AppError('target_forbidden', why, [{ path, message: why }]);
+  }
 
   /** Why a host is refused, or undefined. Names that do not resolve are left to the browser. */
   refusal(hostname: string): Promise<string | undefined> {
@@ -52,6 +61,11 @@ export class RecordingGuard {
     // The page may be gone by now: nothing left to continue or abort.
     if (why) {
       this.onRefused(host!, why);
+      if (this.log && !this.logged.has(host!)) {
+        if (this.logged.size >= 100) this.logged.clear();
+        this.logged.add(host!);
+        this.log.warn('recording request refused', { host, reason: why });
+      }
       await route.abort('blockedbyclient').catch(() => undefined);
     } else {
       await route.continue().catch(() => undefined);

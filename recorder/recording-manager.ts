@@ -89,8 +89,6 @@ export class RecordingManager {
   private readonly sessions = new Map<string, Session>();
   private readonly live: RecordingLiveness;
   private readonly guard: RecordingGuard;
-  /** Hosts whose refusal was logged lately (one warning per host, not one per request). */
-  private readonly refusedLogged = new Set<string>();
   private starting = 0;
   private closing = false;
 
@@ -102,13 +100,7 @@ export class RecordingManager {
     if (opts.actionTimeoutMs !== undefined && !(opts.actionTimeoutMs > 0)) throw new TypeError('RecordingManager: actionTimeoutMs must be positive');
     this.o = { harDir: tmpdir(), actionTimeoutMs: 15_000, livenessMs: 30_000, ...opts, policy: opts.policy ?? new AddressPolicy() } as Required<RecordingManagerOptions>;
     this.log = opts.logger.child({ module: 'recorder' });
-    this.guard = new RecordingGuard(this.o.policy, (host, why) => {
-      this.metrics.refused.inc();
-      if (this.refusedLogged.has(host)) return;
-      if (this.refusedLogged.size >= 100) this.refusedLogged.clear();
-      this.refusedLogged.add(host);
-      this.log.warn('recording request refused', { host, reason: why });
-    });
+    this.guard = new RecordingGuard(this.o.policy, () => this.metrics.refused.inc(), this.log);
     this.live = new RecordingLiveness({ store: opts.store, logger: this.log, livenessMs: this.o.livenessMs });
     this.metrics = recorderMetrics(opts.registry);
   }
@@ -120,9 +112,7 @@ export class RecordingManager {
     const actions = opts.actions === undefined ? [] : parseActions(opts.actions);
     if (opts.headed !== undefined && typeof opts.headed !== 'boolean') throw new AppError('invalid_request', 'headed must be a boolean', [{ path: '.headed', message: 'should be a boolean' }]);
     if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length > 200)) throw new AppError('invalid_request', 'name must be a string of at most 200 characters', [{ path: '.name', message: 'should be a short string' }]);
-    // A clear answer now rather than a browser left on an error page.
-    const refused = await this.guard.refusal(new URL(startUrl).hostname);
-    if (refused) throw new AppError('target_forbidden', refused, [{ path: '.startUrl', message: refused }]);
+    await this.guard.check(startUrl, '.startUrl');
     if (this.closing) throw new AppError('not_ready', 'the recorder is shutting down');
     if (this.sessions.size + this.starting >= this.o.maxConcurrent) {
       throw new AppError('too_many_recordings', `at most ${this.o.maxConcurrent} recordings may be open at once; stop one first`, undefined, 30);
@@ -293,11 +283,7 @@ export class RecordingManager {
     const next = s.queue.then(async () => {
       for (const [i, a] of actions.entries()) {
         if (s.stopping) throw new AppError('recording_not_active', `recording ${s.rec.id} stopped`);
-        if (a.type === 'goto' && a.url) {
-          // Said plainly, rather than as the browser's net::ERR_BLOCKED_BY_CLIENT.
-          const refused = await this.guard.refusal(new URL(a.url).hostname);
-          if (refused) throw new AppError('target_forbidden', refused, [{ path: `[${i + indexBase}].url`, message: refused }]);
-        }
+        if (a.type === 'goto' && a.url) await this.guard.check(a.url, `[${i + indexBase}].url`);
         this.touch(s.rec.id);
         await s.lease.guard(() => s.capture.perform(s.page, a, this.o.actionTimeoutMs));
       }

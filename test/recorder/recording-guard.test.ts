@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { AddressPolicy, AppError } from '../../core/index.js';
+import { AddressPolicy, AppError, type Logger } from '../../core/index.js';
 import { RecordingGuard } from '../../recorder/recording-guard.js';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -36,11 +36,11 @@ describe('recorder: the address policy applies to recording browsers', function 
   });
 
   /** Loads a page (not from the network) that asks for the pixel, in a context guarded by `policy`. */
-  async function loadPixel(policy: AddressPolicy): Promise<{ refused: string[]; loaded: boolean }> {
+  async function loadPixel(policy: AddressPolicy, guard?: RecordingGuard): Promise<{ refused: string[]; loaded: boolean }> {
     const refused: string[] = [];
     const lease = await rig.pool.lease();
     try {
-      await new RecordingGuard(policy, (host) => refused.push(host)).attach(lease.context);
+      await (guard ?? new RecordingGuard(policy, (host) => refused.push(host))).attach(lease.context);
       const page = await lease.context.newPage();
       await page.setContent(`<img id="p" src="${pixelUrl}">`);
       const loaded = await page.evaluate(
@@ -69,6 +69,19 @@ describe('recorder: the address policy applies to recording browsers', function 
     expect(open.loaded).to.equal(true);
     expect(open.refused).to.deep.equal([]);
     expect(hits).to.equal(1);
+  });
+
+  it('logs a refused host once, however many requests it refuses (without the URL)', async () => {
+    const warnings: Array<[string, Record<string, unknown>]> = [];
+    const log = { warn: (msg: string, meta: Record<string, unknown>) => warnings.push([msg, meta]) } as unknown as Logger;
+    let refusals = 0;
+    const guard = new RecordingGuard(new AddressPolicy(), () => refusals++, log);
+    await loadPixel(new AddressPolicy(), guard);
+    await loadPixel(new AddressPolicy(), guard);
+    expect(refusals).to.equal(2);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]![1]).to.include({ host: '127.0.0.1' });
+    expect(JSON.stringify(warnings)).not.to.contain('pixel.gif');
   });
 
   it('says why an address is refused; metadata and link-local whatever the configuration', async () => {
