@@ -26,6 +26,8 @@ export interface Config {
   allowLoopback: boolean;
   /** Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) may be replayed against. */
   allowPrivate: boolean;
+  /** Recording browsers may open loopback and private addresses whatever allowLoopback/allowPrivate say (metadata and link-local never). */
+  recordingAllowLocal: boolean;
   /** 32-byte key (hex or base64) for AES-256-GCM encryption of stored secrets. */
   secretKey: string | undefined;
   recordingIdleTimeoutMs: number;
@@ -136,6 +138,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { env: 'BROWSER_EXECUTABLE', key: 'browserExecutable', default: '', doc: "Chromium to launch; default: Playwright's browser, then /usr/bin/chromium", parse: optional },
   { env: 'ALLOW_LOOPBACK_TARGETS', key: 'allowLoopback', default: 'false', doc: 'Let replays contact 127.0.0.0/8 and ::1', parse: bool },
   { env: 'ALLOW_PRIVATE_TARGETS', key: 'allowPrivate', default: 'false', doc: 'Let replays contact private ranges (10/8, 172.16/12, 192.168/16, fc00::/7). Link-local and metadata addresses are always refused', parse: bool },
+  { env: 'RECORDING_ALLOW_LOCAL_TARGETS', key: 'recordingAllowLocal', default: 'true', doc: 'Let recording browsers open loopback and private addresses (recording an app on localhost). false: recordings follow ALLOW_LOOPBACK_TARGETS and ALLOW_PRIVATE_TARGETS. Link-local and cloud metadata addresses are always refused', parse: bool },
   { env: 'SECRET_KEY', key: 'secretKey', default: '', doc: 'AES-256-GCM key for stored secrets (64 hex chars). Unset: a key is generated once and kept in Redis (development only)', parse: secretKey },
   { env: 'RECORDING_IDLE_TIMEOUT_MS', key: 'recordingIdleTimeoutMs', default: '300000', doc: 'A recording with no activity for this long is stopped and saved', parse: int(1000) },
   { env: 'RECORDING_MAX_DURATION_MS', key: 'recordingMaxDurationMs', default: '1800000', doc: 'Longest recording', parse: int(1000) },

@@ -40,8 +40,9 @@ export interface RecordingManagerOptions {
   /** An open recording whose process has not refreshed its liveness for this long is marked failed by a sweep (see startSweeper). Default 30000. */
   livenessMs?: number;
   /**
-   * Addresses a recording's browser may contact (the replays' policy: config ALLOW_LOOPBACK_TARGETS
-   * and ALLOW_PRIVATE_TARGETS). Default: public addresses only.
+   * Addresses a recording's browser may contact (config RECORDING_ALLOW_LOCAL_TARGETS, else the
+   * replays' ALLOW_LOOPBACK_TARGETS and ALLOW_PRIVATE_TARGETS). Default: public, loopback and
+   * private addresses; cloud metadata and link-local are refused by every policy.
    */
   policy?: AddressPolicy;
 }
@@ -98,7 +99,7 @@ export class RecordingManager {
       if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new TypeError(`RecordingManager: ${k} must be a positive integer, got ${opts[k]}`);
     }
     if (opts.actionTimeoutMs !== undefined && !(opts.actionTimeoutMs > 0)) throw new TypeError('RecordingManager: actionTimeoutMs must be positive');
-    this.o = { harDir: tmpdir(), actionTimeoutMs: 15_000, livenessMs: 30_000, ...opts, policy: opts.policy ?? new AddressPolicy() } as Required<RecordingManagerOptions>;
+    this.o = { harDir: tmpdir(), actionTimeoutMs: 15_000, livenessMs: 30_000, ...opts, policy: opts.policy ?? new AddressPolicy({ allowLoopback: true, allowPrivate: true }) } as Required<RecordingManagerOptions>;
     this.log = opts.logger.child({ module: 'recorder' });
     this.guard = new RecordingGuard(this.o.policy, () => this.metrics.refused.inc(), this.log);
     this.live = new RecordingLiveness({ store: opts.store, logger: this.log, livenessMs: this.o.livenessMs });

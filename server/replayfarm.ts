@@ -146,7 +146,7 @@ export class Replayfarm {
       maxConcurrent: c.recordingMaxConcurrent,
       harLimitBytes: c.harLimitBytes,
       livenessMs: c.recordingLivenessMs,
-      policy: new AddressPolicy({ allowLoopback: c.allowLoopback, allowPrivate: c.allowPrivate }),
+      policy: new AddressPolicy({ allowLoopback: c.recordingAllowLocal || c.allowLoopback, allowPrivate: c.recordingAllowLocal || c.allowPrivate }),
     });
     const replayer = new Replayer({
       store: this.store,

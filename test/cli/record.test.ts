@@ -65,7 +65,7 @@ describe('CLI: replayfarm record (headed, under Xvfb)', function () {
     let stderr = '';
     cli = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'record', `${site.url}/login`, '--name', 'cli recording'], {
       cwd: root,
-      env: { ...process.env, DISPLAY: xvfb.display, KEY_PREFIX: prefix, SECRET_KEY: 'c'.repeat(64), LOG_LEVEL: 'warn', REDIS_URL: 'redis://127.0.0.1:6379', ALLOW_LOOPBACK_TARGETS: 'true' },
+      env: { ...process.env, DISPLAY: xvfb.display, KEY_PREFIX: prefix, SECRET_KEY: 'c'.repeat(64), LOG_LEVEL: 'warn', REDIS_URL: 'redis://127.0.0.1:6379' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     cli.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BrowserPool, type Lease, type LeaseOptions } from '../../browser-pool/index.js';
-import { AddressPolicy, createLogger, createRedis, createRegistry, RedisStore, SecretBox, type Redis, type Registry } from '../../core/index.js';
+import { createLogger, createRedis, createRegistry, RedisStore, SecretBox, type Redis, type Registry } from '../../core/index.js';
 import { RecordingManager, type RecordingManagerOptions } from '../../recorder/index.js';
 import { testPrefix } from '../helpers/prefix.js';
 
@@ -53,8 +53,6 @@ export async function recorderRig(name: string): Promise<RecorderRig> {
         maxDurationMs: 600_000,
         maxConcurrent: 4,
         harLimitBytes: 50 * 1024 * 1024,
-        // The demo site is on 127.0.0.1.
-        policy: new AddressPolicy({ allowLoopback: true }),
         ...opts,
       });
       managers.push(m);

@@ -47,8 +47,6 @@ describe('recorder: a recording whose process was killed', function () {
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     RECORDING_LIVENESS_MS: '1000',
-    // The demo site is on 127.0.0.1.
-    ALLOW_LOOPBACK_TARGETS: 'true',
   });
   const startApi = async (): Promise<string> => {
     const p = new CliProcess(`api${procs.length + 1}`, ['serve', '--no-worker'], env(await freePort()));

@@ -140,5 +140,28 @@ describe('recorder: the address policy applies to recording browsers', function 
         expect(body.error.message).to.match(/link-local|metadata/);
       }
     });
+
+    it('records a site on loopback by default even where replays may not go; RECORDING_ALLOW_LOCAL_TARGETS=false applies the replay policy', async () => {
+      const post = (base: string) => fetch(`${base}/v1/recordings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ startUrl: `${site.url}/login` }) });
+      const open = await startTestApp({ allowLoopback: false });
+      try {
+        const res = await post(open.url);
+        expect(res.status).to.equal(201);
+        const rec = (await res.json()) as { id: string };
+        expect((await fetch(`${open.url}/v1/recordings/${rec.id}/stop`, { method: 'POST' })).status).to.equal(201);
+      } finally {
+        await open.close();
+      }
+      const strict = await startTestApp({ allowLoopback: false, recordingAllowLocal: false });
+      try {
+        const res = await post(strict.url);
+        expect(res.status).to.equal(422);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).to.equal('target_forbidden');
+        expect(body.error.message).to.contain('ALLOW_LOOPBACK_TARGETS=true');
+      } finally {
+        await strict.close();
+      }
+    });
   });
 });
