@@ -2,7 +2,7 @@ import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'n
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { AppError } from '../core/index.js';
 import type { AddressPolicy } from '../core/index.js';
-import type { RunJar } from './run-jar.js';
+import { pathOnly, type RunJar } from './run-jar.js';
 
 export interface HttpClientOptions {
   policy: AddressPolicy;
@@ -255,11 +255,6 @@ export function header(headers: Record<string, string | string[] | undefined>, n
 
 function tooLarge(path: string, max: number): TransportError {
   return new TransportError('too_large', `Response of ${pathOnly(path)} exceeds ${max} bytes`, true);
-}
-
-function pathOnly(path: string): string {
-  const q = path.indexOf('?');
-  return q === -1 ? path : path.slice(0, q);
 }
 
 function isRedirectStatus(status: number): boolean {

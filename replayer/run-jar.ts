@@ -43,7 +43,7 @@ class SharedJar {
 }
 
 /** The path of a path-and-query. */
-function pathOnly(path: string): string {
+export function pathOnly(path: string): string {
   const q = path.indexOf('?');
   return q === -1 ? path : path.slice(0, q);
 }

@@ -1,6 +1,6 @@
 import type { Cookie } from 'playwright';
 import type { CookieJar } from 'tough-cookie';
-import { AppError, isAppError, type RunStep, type Workflow } from '../core/index.js';
+import { AppError, isAppError, type Workflow } from '../core/index.js';
 import type { BrowserRunner } from './browser-runner.js';
 import { ResponseView, extract } from './extract.js';
 import { HttpStepRunner, StepFailure, type HttpRunDeps } from './http-run.js';
