@@ -32,6 +32,7 @@ export const ERROR_STATUS = {
   session_broken: 502,
   site_changed: 502,
   repair_failed: 502,
+  outcome_mismatch: 502,
   circuit_open: 503,
   run_deadline_exceeded: 504,
   // infrastructure

@@ -1,4 +1,5 @@
 /** The Run and Recording models (API contract v1, ../shared/DESIGN.md). */
+import type { ErrorDetail } from './errors.js';
 import type { Action } from './workflow.js';
 
 export type RunMode = 'auto' | 'http' | 'browser';
@@ -10,6 +11,8 @@ export interface RunStep {
   ms: number;
   attempts: number;
   httpStatus?: number;
+  /** Why the step failed, in plain words (`s3 (POST /x) answered 401`); kept when a repair then made it succeed. */
+  reason?: string;
 }
 
 export interface RunOutput {
@@ -31,7 +34,8 @@ export interface Run {
   output?: RunOutput;
   steps: RunStep[];
   fallback?: { reason: string; ms: number };
-  error?: { code: string; message: string };
+  /** details: the evidence (e.g. for outcome_mismatch, what was expected and what came back). */
+  error?: { code: string; message: string; details?: ErrorDetail[] };
   durationMs?: number;
   createdAt: string;
   startedAt?: string;

@@ -77,6 +77,12 @@ export interface StepExpectation {
   htmlTitle?: string;
   /** Path of the recorded redirect Location, when the step's final response was a redirect. */
   redirectTo?: string;
+  /**
+   * Output step only: inputs whose recorded value the recorded result showed (in its body, or
+   * in the URL it redirected to). A run's result must show the run's value there, or the run
+   * fails with outcome_mismatch: it did something else than asked.
+   */
+  shows?: Array<{ input: string; where: 'body' | 'url' }>;
 }
 
 export interface WorkflowStep {

@@ -38,8 +38,10 @@ export function detect(step: WorkflowStep, view: ResponseView, ctx: DetectContex
     return { kind: 'transient', reason: `${what(step)} answered ${status}`, retryAfterMs: retryAfterMs(header(res.headers, 'retry-after')) };
   }
   const session = ctx.session;
-  if (session?.loginUrl && !ctx.expectsLoginPage && redirectedToLogin(res.hopUrls, res.locations, res.url, session.loginUrl, exp.redirectTo)) {
-    return { kind: 'broken', reason: `${what(step)} was redirected to the login page` };
+  // Landing on the login page's URL counts when the page there is a login form (or unseen: a
+  // redirect not followed); the same URL showing the app after a login is no broken session.
+  if (session?.loginUrl && !ctx.expectsLoginPage && redirectedToLogin(res.hopUrls, res.locations, res.url, session.loginUrl, exp.redirectTo) && (status < 200 || status >= 300 || !isHtml(res.contentType) || PASSWORD_FIELD.test(view.text))) {
+    return { kind: 'broken', reason: `${what(step)} was redirected to the login page ${loginPathOf(session.loginUrl)}` };
   }
   if (session && status !== exp.status && (session.brokenStatuses?.length ? session.brokenStatuses : DEFAULT_BROKEN_STATUSES).includes(status)) {
     return { kind: 'broken', reason: `${what(step)} answered ${status}` };
@@ -128,10 +130,17 @@ function redirectedToLogin(hopUrls: readonly string[], locations: readonly strin
   return hopUrls.some(isLogin) || locations.some(isLogin);
 }
 
+/**
+ * Whether a URL is the login page: the same path, and every query parameter that selects the
+ * login page (learned with the login URL) with the same value. `/index.php?id=start` is not
+ * `/index.php?do=login`.
+ */
 function samePath(raw: string, login: URL, base: string): boolean {
   try {
     const u = new URL(raw, base);
-    return u.origin === login.origin && u.pathname.replace(/\/+$/, '') === login.pathname.replace(/\/+$/, '');
+    if (u.origin !== login.origin || u.pathname.replace(/\/+$/, '') !== login.pathname.replace(/\/+$/, '')) return false;
+    for (const [name, value] of login.searchParams) if (!u.searchParams.getAll(name).includes(value)) return false;
+    return true;
   } catch {
     return false;
   }
@@ -193,4 +202,13 @@ function walk(node: unknown, names: string[]): 'found' | 'missing' | 'unknown' {
     cur = (cur as Record<string, unknown>)[name];
   }
   return 'found';
+}
+
+function loginPathOf(loginUrl: string): string {
+  try {
+    const u = new URL(loginUrl);
+    return u.pathname + u.search;
+  } catch {
+    return loginUrl;
+  }
 }

@@ -1,7 +1,9 @@
 import type { BrowserContext, Cookie, Page, Response } from 'playwright';
 import { AppError, isAppError, type Action, type Logger, type RunOutput, type RunStep, type Workflow } from '../core/index.js';
 import { performAction, type BrowserPool, type Lease } from '../browser-pool/index.js';
+import { actionsWithInputs } from './action-inputs.js';
 import { compileWorkflow } from './compiled-workflow.js';
+import { checkOutcome } from './outcome-check.js';
 import { isJsonMime } from './extract.js';
 import type { HttpResponse } from './http-client.js';
 import type { ReplayMetrics } from './replay-metrics.js';
@@ -59,7 +61,7 @@ export class BrowserRunner {
         if (w) seen.set(w.id, r);
       });
       const steps: RunStep[] = [];
-      await this.play(lease, page, wf.actions.slice(0, count), inputs, deadline, steps);
+      await this.play(lease, page, actionsWithInputs(wf, inputs).slice(0, count), inputs, deadline, steps);
       const wanted = wf.session?.cookies ?? [];
       const cookies = await this.waitForCookies(lease.context, wanted, deadline);
       await page.waitForLoadState('load', { timeout: Math.max(1, Math.min(this.o.actionTimeoutMs, deadline - Date.now())) }).catch(() => undefined);
@@ -77,6 +79,7 @@ export class BrowserRunner {
   async run(wf: Workflow, inputs: RunInputs, deadline: number, signal: AbortSignal): Promise<BrowserRunResult> {
     const out = wf.steps.find((s) => s.id === wf.output.step) ?? wf.steps[wf.steps.length - 1];
     if (!out) throw new AppError('invalid_request', 'The workflow has no steps');
+    if (!wf.actions?.length) throw new AppError('invalid_request', 'The workflow has no recorded actions to replay in a browser (it was learned from a HAR): run it in mode http or auto');
     const match = requestMatcher(out.request.method, out.request.url);
     return this.withPage(wf, deadline, signal, [], async (lease, page) => {
       let captured: Response | undefined;
@@ -88,7 +91,7 @@ export class BrowserRunner {
         }
       });
       const steps: RunStep[] = [];
-      await this.play(lease, page, wf.actions, inputs, deadline, steps);
+      await this.play(lease, page, actionsWithInputs(wf, inputs), inputs, deadline, steps);
       if (!captured) {
         await lease.guard(
           () =>
@@ -110,6 +113,12 @@ export class BrowserRunner {
       }
       const body = await lease.guard(() => res.body()).catch(() => Buffer.alloc(0));
       const contentType = (res.headers()['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      // The same check as over HTTP: a browser run says succeeded only when its result checks out.
+      const urls = [captured!.url(), ...redirectChain(captured!), res.url()];
+      // A recorded final redirect (not followed over HTTP) is compared with the redirect the page got.
+      const status = out.expect.status >= 300 && out.expect.status < 400 ? captured!.status() : res.status();
+      const miss = checkOutcome(out, inputs.get, { status, contentType, text: body.toString('utf8'), urls });
+      if (miss) throw miss;
       return { output: toOutput(res.status(), contentType, body), steps };
     });
   }
@@ -217,24 +226,59 @@ function pathOf(u: string): string | undefined {
 
 type Matcher = (method: string, url: string) => boolean;
 
-/** Matches a request by method and by the path of a URL template (placeholders match one segment or more). */
+/**
+ * Matches a request by method, by the path of a URL template (placeholders match one segment or
+ * more) and by its query: a literal parameter must be there with its value, a templated one must
+ * be there. Single-entry-point apps tell pages apart by query alone (`/doku.php?do=login`).
+ */
 export function requestMatcher(method: string, urlTemplate: string): Matcher {
-  const noQuery = urlTemplate.split('?')[0]!;
+  const q = urlTemplate.indexOf('?');
+  const noQuery = q < 0 ? urlTemplate : urlTemplate.slice(0, q);
+  const query = q < 0 ? '' : urlTemplate.slice(q + 1).split('#')[0]!;
   const path = noQuery.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
   const source = path
     .split(/(\{\{\s*[A-Za-z0-9_.$-]+\s*\}\})/)
     .map((part, i) => (i % 2 === 1 ? '[^/?#]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('');
   const re = new RegExp(`^${source}/?$`);
+  const params: Array<{ name: string; value?: string }> = [];
+  for (const pair of query.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const name = decodePart(eq < 0 ? pair : pair.slice(0, eq));
+    const raw = eq < 0 ? '' : pair.slice(eq + 1);
+    params.push(/\{\{/.test(raw) ? { name } : { name, value: decodePart(raw) });
+  }
   const m = method.toUpperCase();
   return (reqMethod, url) => {
     if (reqMethod.toUpperCase() !== m) return false;
     try {
-      return re.test(new URL(url).pathname);
+      const u = new URL(url);
+      if (!re.test(u.pathname)) return false;
+      for (const p of params) {
+        const got = u.searchParams.getAll(p.name);
+        if (got.length === 0 || (p.value !== undefined && !got.includes(p.value))) return false;
+      }
+      return true;
     } catch {
       return false;
     }
   };
+}
+
+function decodePart(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}
+
+/** The Locations of a response's redirect chain, as the page followed it. */
+function redirectChain(first: Response): string[] {
+  const out: string[] = [];
+  for (let req = first.request().redirectedTo(); req && out.length < 20; req = req.redirectedTo()) out.push(req.url());
+  return out;
 }
 
 /** A page's network response as the HTTP runner's response type (redirect chain followed). */

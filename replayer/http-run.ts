@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
+import { AppError, type ErrorCode, type ErrorDetail, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
 import { detect, type Verdict } from './break-detector.js';
 import { compileWorkflow, plainPath, type CompiledWorkflow } from './compiled-workflow.js';
 import { toOutput } from './browser-runner.js';
@@ -6,6 +6,7 @@ import type { CircuitBreaker } from './circuit-breaker.js';
 import { extract, ResponseView } from './extract.js';
 import { TransportError, type HttpClient } from './http-client.js';
 import type { ReplayMetrics } from './replay-metrics.js';
+import { checkOutcome } from './outcome-check.js';
 import { buildRequest } from './request-builder.js';
 import type { RunAbort } from './run-abort.js';
 import type { RunJar } from './run-jar.js';
@@ -30,10 +31,11 @@ export class StepFailure extends AppError {
   constructor(
     code: ErrorCode,
     message: string,
-    readonly verdict: Verdict['kind'] | 'missing' | 'transport',
+    readonly verdict: Verdict['kind'] | 'missing' | 'transport' | 'outcome',
     readonly stepIndex: number,
+    details?: ErrorDetail[],
   ) {
-    super(code, message);
+    super(code, message, details);
   }
 }
 
@@ -56,7 +58,7 @@ export class HttpStepRunner {
   constructor(
     private readonly d: HttpRunDeps,
     private readonly wf: Workflow,
-    input: (name: string) => unknown,
+    private readonly input: (name: string) => unknown,
     jar: RunJar,
     private readonly deadline: number,
     private readonly signal: RunAbort,
@@ -168,6 +170,13 @@ export class HttpStepRunner {
         throw new StepFailure('target_error', verdict.reason, 'error', i);
       }
       this.extractFrom(step, v, i);
+      if (step.expect.shows && step.id === this.wf.output.step) {
+        const miss = checkOutcome(step, this.input, { status: v.res.status, contentType: v.res.contentType, text: v.text, urls: [...v.res.locations, v.res.url] });
+        if (miss) {
+          rec.status = 'failed';
+          throw new StepFailure('outcome_mismatch', miss.message, 'outcome', i, miss.details);
+        }
+      }
       rec.status = 'succeeded';
       return v;
     }

@@ -183,13 +183,21 @@ export class Replayer {
           if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
         } catch (err) {
           // Last resort: the whole workflow in a browser, unless a state-changing step already went out.
-          if (requested !== 'auto' || !isAppError(err) || !['session_broken', 'repair_failed'].includes(err.code) || sessionRun.sentStateChanging) throw err;
+          if (requested !== 'auto' || !isAppError(err) || !['session_broken', 'repair_failed'].includes(err.code) || sessionRun.sentStateChanging || !wf.actions?.length) throw err;
           const fbStarted = performance.now();
           log.info('falling back to a browser run', { workflowId: wf.id, reason: err.message });
-          const r = await log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal));
-          const ms = Math.round(performance.now() - fbStarted);
           this.metrics.fallbacks.inc({ reason: 'browser_run' });
-          Object.assign(result, { mode: 'browser', output: r.output, steps: [...sessionRun.runner.steps, ...r.steps], fallback: { reason: `${err.message}: ran the whole workflow in the browser`, ms } });
+          // Said before the browser runs: a browser run that fails too still shows it was tried, and why.
+          result.mode = 'browser';
+          result.steps = [...sessionRun.runner.steps];
+          result.fallback = { reason: `${err.message}: ran the whole workflow in the browser`, ms: 0 };
+          sessionRun = undefined;
+          try {
+            const r = await log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal));
+            Object.assign(result, { output: r.output, steps: [...result.steps, ...r.steps] });
+          } finally {
+            result.fallback.ms = Math.round(performance.now() - fbStarted);
+          }
         }
       }
       result.status = 'succeeded';
@@ -197,7 +205,8 @@ export class Replayer {
       result.status = 'failed';
       const error = isAppError(err) ? err : ac.aborted && isAppError(ac.reason) ? ac.reason : err;
       if (!isAppError(error)) log.error('run failed unexpectedly', { workflowId: wf?.id, error: (err as Error)?.stack ?? String(err) });
-      result.error = { code: toPublicError(error).code, message: toPublicError(error).message };
+      const pub = toPublicError(error);
+      result.error = { code: pub.code, message: pub.message, ...(pub.details?.length ? { details: pub.details } : {}) };
       if (sessionRun) {
         if (result.mode !== 'browser') result.mode = sessionRun.mode;
         if (!result.steps.length) result.steps = sessionRun.runner.steps;

@@ -1,7 +1,7 @@
 import type { Cookie } from 'playwright';
 import type { CookieJar } from 'tough-cookie';
-import { AppError, isAppError, type Workflow } from '../core/index.js';
-import type { BrowserRunner } from './browser-runner.js';
+import { AppError, isAppError, type RunStep, type Workflow } from '../core/index.js';
+import { loginActionCount, type BrowserRunner } from './browser-runner.js';
 import { ResponseView, extract } from './extract.js';
 import { HttpStepRunner, StepFailure, type HttpRunDeps } from './http-run.js';
 import type { ReplayMetrics } from './replay-metrics.js';
@@ -106,6 +106,7 @@ export class SessionRun {
           }
           i++;
         } catch (err) {
+          noteReason(this.runner.steps[i]!, err);
           if (!(err instanceof StepFailure) || err.verdict !== 'broken' || !spec || !this.key) throw err;
           if (++repairs > MAX_REPAIRS) throw new AppError('session_broken', `${err.message}, again after ${MAX_REPAIRS} repairs`);
           if (step.bootstrap) this.httpLoginFailed = true;
@@ -167,26 +168,31 @@ export class SessionRun {
       token = await this.d.sessions.lock(key, ttl);
       if (!token) throw new AppError('session_broken', `${cause.message}; another run is repairing the session and did not finish in time`);
     }
+    let browserTried = false;
     try {
       if (await this.adoptNewer()) return this.repaired(cause, 'session repaired by a concurrent run', 'adopted', started);
       let how: 'http' | 'browser' | undefined;
-      let httpError: unknown;
-      if (!this.wf.session!.needsBrowser && !this.httpLoginFailed) {
+      let httpError: StepFailure | undefined;
+      // HTTP first, even when page script set a cookie at login: the recorded (sealed) values of
+      // such cookies are in the fresh jar, and most sites only want them present.
+      if (!this.httpLoginFailed) {
         try {
           await this.httpLogin();
           how = 'http';
         } catch (err) {
-          if (!(err instanceof StepFailure) || (err.verdict !== 'broken' && err.verdict !== 'drift' && err.verdict !== 'missing')) throw err;
+          if (!(err instanceof StepFailure) || (err.verdict !== 'broken' && err.verdict !== 'drift' && err.verdict !== 'missing' && err.verdict !== 'error')) throw err;
+          noteReason(this.runner.steps[err.stepIndex]!, err);
           this.httpLoginFailed = true;
           httpError = err;
           this.log.info('http re-login failed', { workflowId: this.wf.id, reason: err.message });
         }
       }
       if (!how) {
-        if (!this.d.browser) {
-          const why = httpError instanceof Error ? httpError.message : this.wf.session!.needsBrowser ? 'the login needs a browser' : cause.message;
-          throw new AppError('repair_failed', `The session is broken and cannot be repaired without a browser: ${why}`);
-        }
+        const why = httpError?.message ?? cause.message;
+        if (!this.d.browser) throw new AppError('repair_failed', `The session is broken and cannot be repaired without a browser: ${why}`);
+        // Nothing recorded to replay in a browser (a workflow learned from a HAR): say so now.
+        if (loginActionCount(this.wf) === 0) throw new AppError('repair_failed', `The session is broken, the HTTP re-login failed and there are no recorded login actions to replay in a browser: ${why}`);
+        browserTried = true;
         await this.browserLogin();
         how = 'browser';
       }
@@ -197,6 +203,11 @@ export class SessionRun {
         err instanceof StepFailure
           ? err.verdict === 'broken' || err.verdict === 'drift' || err.verdict === 'missing'
           : isAppError(err) && ['session_broken', 'repair_failed', 'action_failed', 'invalid_action', 'site_changed'].includes(err.code);
+      // A browser was used, even if it failed: the run says so, with the first cause.
+      if (browserTried) {
+        this.mode = 'hybrid';
+        this.fallback = { reason: `${cause.message}: the browser re-login failed: ${(err as Error).message}`, ms: (this.fallback?.ms ?? 0) + Math.round(performance.now() - started), metric: 'browser_relogin_failed' };
+      }
       // The site being down, the deadline, Redis or the pool: not the session's fault, keep it and say what it was.
       if (!sessionProblem) throw err;
       // A session that could not be repaired is dropped, so the next run starts with a login.
@@ -311,6 +322,11 @@ export class SessionRun {
       this.log.warn('session not saved', { workflowId: this.wf.id, error: (err as Error).message });
     }
   }
+}
+
+/** A failed step says why (the first cause: a later failure of the same step does not overwrite it). */
+function noteReason(step: RunStep, err: unknown): void {
+  if (step.status === 'failed' && step.reason === undefined && err instanceof Error) step.reason = err.message;
 }
 
 const lifetimes = new WeakMap<StoredSession, Map<string, number>>();

@@ -1,3 +1,4 @@
+import { isPlaceholder } from './values.js';
 import type { Chain } from './chains.js';
 import type { HardNoise, SoftNoise } from './noise.js';
 import type { RequestModel, Slot } from './request-model.js';
@@ -37,6 +38,9 @@ export function linkChains(a: Pick<Analysis, 'chains' | 'hard' | 'soft' | 'slots
   // The first entry (any entry, noise included) whose response set each cookie name.
   const everSet = new Map<string, number>();
   for (const c of a.chains) for (const ex of [c.head, ...c.hops]) for (const ck of ex.setCookies) if (!everSet.has(ck.name)) everSet.set(ck.name, ex.index);
+  // A HAR in which no response sets a cookie was stripped of Set-Cookie (a sanitized export): the
+  // cookies its requests send came from the site, not from page script.
+  const stripped = everSet.size === 0;
   const deps: Analysis['deps'] = [];
   const jsCookies: Analysis['jsCookies'] = [];
   for (const c of a.chains) {
@@ -48,7 +52,7 @@ export function linkChains(a: Pick<Analysis, 'chains' | 'hard' | 'soft' | 'slots
         const setter = setters.get(ck.name);
         if (setter !== undefined && setter < c.pos) d.add(setter);
         const first = everSet.get(ck.name);
-        if (first === undefined || first >= c.head.index) js.push(ck);
+        if (!stripped && !isPlaceholder(ck.value) && (first === undefined || first >= c.head.index)) js.push(ck);
       }
     }
     deps.push(d);

@@ -4,7 +4,7 @@ import { chainLabel, extractorName, extractorPhrase, slotPhrase } from './descri
 import { NameBook } from './name-book.js';
 import type { Resolution, Slot } from './request-model.js';
 import { isSecretSlot } from './resolve.js';
-import { lastKey } from './values.js';
+import { lastKey, snakeCase } from './values.js';
 
 /** A typed value with what the action log says about it. */
 export interface TypedInput {
@@ -36,6 +36,8 @@ export class Catalogue {
   readonly tokenVars: string[] = [];
   /** Values of secret inputs nothing explained, for notes. */
   readonly untraced: Array<{ name: string; value: string; phrase: string }> = [];
+  /** Inputs made for placeholders a sanitiser left, for notes. */
+  readonly redacted: Array<{ name: string; phrase: string }> = [];
 
   constructor(
     private readonly typed: TypedInput[],
@@ -81,6 +83,8 @@ export class Catalogue {
       case 'free':
       case 'secret':
         return [{ v: this.requestInput(s, stepId, r.kind === 'secret') }];
+      case 'redacted':
+        return [{ v: this.redactedInput(s, stepId) }];
       case 'generated': {
         const key = `gen|${s.key}|${r.source.generator}`;
         let name = this.byKey.get(key);
@@ -143,6 +147,27 @@ export class Catalogue {
     return this.inputVar(name, `${phrase} ← input ${name}`);
   }
 
+  /** A value the HAR's exporter replaced: a required secret input named after its field, no default. */
+  private redactedInput(s: Slot, stepId: string): string {
+    const base = lastKey(s.key);
+    const key = `redacted|${snakeCase(base)}`;
+    const known = this.byKey.get(key);
+    if (known) return this.inputVar(known, '');
+    const name = this.names.take(base);
+    this.byKey.set(key, name);
+    const phrase = `${slotPhrase(s)} of step ${stepId}`;
+    this.inputs.set(name, {
+      name,
+      type: 'string',
+      secret: true,
+      required: true,
+      description: `${phrase} (redacted in the HAR: the value must be supplied)`,
+      origin: 'request',
+    });
+    this.redacted.push({ name, phrase: `${slotPhrase(s)} of ${stepId}` });
+    return this.inputVar(name, `${phrase} ← input ${name}`);
+  }
+
   private extractVar(s: Slot, r: Extract<Resolution, { kind: 'extract' }>, stepId: string): string {
     const key = `ex|${r.ref.chain}|${JSON.stringify(r.ref.extractor)}|${JSON.stringify(r.transform ?? null)}`;
     const known = this.byKey.get(key);
@@ -161,7 +186,7 @@ export class Catalogue {
       name,
       source: { kind: 'extract', step: this.stepIds.get(r.ref.chain)!, extractor: r.ref.extractor },
       ...(r.transform ? { transform: r.transform } : {}),
-      ...(secret ? {} : { recorded: r.value }),
+      ...(secret || r.value === '' ? {} : { recorded: r.value }),
       secret,
       description,
     });

@@ -6,6 +6,7 @@ import { buildChains, type Chain } from './chains.js';
 import { chainLabel } from './describe.js';
 import { readExchanges } from './exchange.js';
 import { expectationOf, outputSchemaOf } from './expect.js';
+import { outcomeOf } from './outcome.js';
 import { hardNoise, serviceWorkerDuplicates, siteOf, softNoise } from './noise.js';
 import { readRequest, slotsOf } from './request-model.js';
 import { resolveSlot } from './resolve.js';
@@ -136,6 +137,10 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
 
   const variables = cat.variables();
   const inputs = cat.workflowInputs();
+  const usedInputs = new Set(variables.flatMap((v) => (v.source.kind === 'input' ? [v.source.input] : [])));
+  const outStep = steps[sel.kept.indexOf(sel.target)]!;
+  const shows = outcomeOf(chains[sel.target]!, inputs, usedInputs);
+  if (shows) outStep.expect.shows = shows;
   const session = sessionSpec(a, sel, stepIds, [...new Set(cat.tokenVars)]);
   notes.push(...traceNotes(a, sel.kept, cat, typed, session));
   // cookie values are secrets: only the sealed form leaves the learner
@@ -215,6 +220,10 @@ function traceNotes(a: Analysis, kept: number[], cat: Catalogue, typed: TypedInp
     );
   }
   const usedInputs = new Set(cat.variables().filter((v) => v.source.kind === 'input').map((v) => (v.source as { input: string }).input));
+  for (const r of cat.redacted) notes.push(`${r.phrase} was redacted in this HAR (a placeholder, not a value); it became the required secret input ${r.name}`);
+  if (session?.bootstrapSteps.length && !a.chains.some((c) => [c.head, ...c.hops].some((ex) => ex.setCookies.length > 0 || ex.reqCookies.length > 0))) {
+    notes.push(`this HAR carries no cookies (a sanitized export strips Cookie and Set-Cookie): the session is expected to come from the login (${session.bootstrapSteps.join(', ')}) when it runs`);
+  }
   for (const t of typed) if (!usedInputs.has(t.input)) notes.push(`typed input ${t.input} was not found in any kept request (the page may transform it); it is still replayed in browser mode`);
   if (session?.jsCookies.length) notes.push(`cookies set by page script (no response set them): ${session.jsCookies.map((c) => c.name).join(', ')}`);
   return notes;

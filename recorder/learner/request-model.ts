@@ -14,6 +14,8 @@ export type Resolution =
   | { kind: 'free' }
   /** A secret nothing explains: a secret input with a sealed default. */
   | { kind: 'secret' }
+  /** A placeholder a sanitiser left where a value was: a required input with no default. */
+  | { kind: 'redacted' }
   /** `value` is what the source offered (before `transform`, without `prefix`). */
   | { kind: 'extract'; ref: SourceRef; value: string; prefix?: string; transform?: Variable['transform'] }
   | { kind: 'generated'; source: Extract<ValueSource, { kind: 'generated' }> };

@@ -1,7 +1,7 @@
 import { isSecretHeader, isSecretName } from '../../core/index.js';
 import type { Resolution, Slot } from './request-model.js';
 import type { SourceIndex } from './source-index.js';
-import { decodeBase64Text, generatorFor, isTrivial, lastKey, looksDynamic, snakeCase } from './values.js';
+import { decodeBase64Text, generatorFor, isPlaceholder, isTrivial, lastKey, looksDynamic, snakeCase } from './values.js';
 
 /** A value the person typed while recording, from the action log. */
 export interface Typed {
@@ -72,6 +72,8 @@ function trace(value: string, before: number, index: SourceIndex): Resolution | 
 export function resolveSlot(s: Slot, pos: number, atMs: number, typed: Typed[], index: SourceIndex): Resolution {
   const v = s.value;
   if (v === '') return { kind: 'literal' };
+  const redacted = placeholderSlot(s, pos, index);
+  if (redacted) return redacted;
   for (const t of typed) if (t.value === v && typedFits(t, s)) return { kind: 'typed', input: t.input, whole: true };
   if (s.where !== 'path' && (s.jsonType ?? 'string') === 'string') {
     for (const t of typed) if (t.value.length >= 4 && v.includes(t.value)) return { kind: 'typed', input: t.input, whole: false };
@@ -87,4 +89,25 @@ export function resolveSlot(s: Slot, pos: number, atMs: number, typed: Typed[], 
     if (gen) return { kind: 'generated', source: { kind: 'generated', ...gen } };
   }
   return freeKind;
+}
+
+/**
+ * A sanitiser's placeholder is never a value. What is left to go by is the name: a field of the
+ * same name in an earlier response (a hidden CSRF input whose value was redacted too), a token in
+ * a login API's JSON for a redacted bearer; otherwise the caller must supply it.
+ */
+function placeholderSlot(s: Slot, pos: number, index: SourceIndex): Resolution | undefined {
+  const pre = AUTH_PREFIX.exec(s.value);
+  if (!isPlaceholder(pre ? pre[2]! : s.value)) return undefined;
+  if (s.where === 'header' && BROWSER_HEADERS.test(s.key)) return { kind: 'literal' };
+  if (pre) {
+    const ref = index.findTokenField(pos);
+    return ref ? { kind: 'extract', ref, value: '', prefix: `${pre[1]} ` } : { kind: 'redacted' };
+  }
+  if (s.where !== 'path') {
+    // A cookie of that name is the session's, carried by the jar: not a value to template.
+    const ref = index.findByName(lastKey(s.key), pos, (r) => r.extractor.type !== 'set_cookie' || s.where === 'header');
+    if (ref) return { kind: 'extract', ref, value: '' };
+  }
+  return { kind: 'redacted' };
 }

@@ -45,7 +45,7 @@ export function sessionSpec(a: Analysis, sel: Selection, stepIds: Map<number, st
   if (sel.login !== undefined) {
     const page = sel.kept.find((p) => p < sel.login! && sel.bootstrap.has(p) && a.chains[p]!.head.method === 'GET' && a.chains[p]!.final.mime.includes('html'));
     const u = page !== undefined ? a.chains[page]!.final.url : a.chains[sel.login]!.head.url;
-    if (u) loginUrl = u.origin + u.pathname;
+    if (u) loginUrl = pageIdentity(u);
   }
   return {
     bootstrapSteps,
@@ -57,4 +57,21 @@ export function sessionSpec(a: Analysis, sel: Selection, stepIds: Map<number, st
     jsCookies,
     needsBrowser,
   };
+}
+
+/** Parameters that say where to go next, not which page this is. */
+const DESTINATION = /^(redirect(_?to|_?uri|_?url)?|return(_?to|_?url)?|next|back(_?url)?|continue|target|url|referr?er|came_?from|goto|dest(ination)?|from|r)$/i;
+
+/**
+ * The login page's URL as far as it tells pages apart: its path, and the query parameters that
+ * select it on a single-entry-point app (`/index.php?do=login`), without destinations and tokens.
+ */
+export function pageIdentity(u: URL): string {
+  const keep = new URLSearchParams();
+  u.searchParams.forEach((value, name) => {
+    if (DESTINATION.test(name) || value === '' || value.length > 32 || /:\/\/|%/.test(value) || /\d{3,}|[0-9a-f]{12,}/i.test(value)) return;
+    keep.append(name, value);
+  });
+  const q = keep.toString();
+  return u.origin + u.pathname + (q ? `?${q}` : '');
 }

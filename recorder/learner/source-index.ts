@@ -2,7 +2,7 @@ import type { Extractor } from '../../core/index.js';
 import type { Chain } from './chains.js';
 import { isTextual } from './exchange.js';
 import { inlinePairs, jsonPairPattern, readHtml } from './html.js';
-import { isTrivial, looksDynamic } from './values.js';
+import { isPlaceholder, isTrivial, lastKey, looksDynamic, snakeCase } from './values.js';
 
 /** One place an earlier response offers a value. */
 export interface SourceRef {
@@ -27,6 +27,22 @@ const BORING_HEADERS = new Set([
 ]);
 
 const MAX_LEAVES = 5000;
+const CSRF_NAME = /csrf|xsrf|authenticity_token|request_?verification_?token/;
+const TOKEN_FIELD = /^(access_?token|id_?token|auth_?token|token|jwt|bearer)$/;
+
+function fieldName(e: Extractor): string | undefined {
+  switch (e.type) {
+    case 'html_input':
+    case 'html_meta':
+    case 'set_cookie':
+    case 'header':
+      return snakeCase(e.name);
+    case 'json':
+      return snakeCase(lastKey(e.path));
+    default:
+      return undefined;
+  }
+}
 
 function jsonPathKey(path: string, key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
@@ -39,9 +55,18 @@ function jsonPathKey(path: string, key: string): string {
  */
 export class SourceIndex {
   private readonly map = new Map<string, SourceRef[]>();
+  /** Field name (snake_case) → places offering a field of that name, whatever its value: for placeholders. */
+  private readonly names = new Map<string, SourceRef[]>();
 
   add(value: string, chain: number, extractor: Extractor): void {
-    if (value.length > 4096 || isTrivial(value)) return;
+    const name = fieldName(extractor);
+    if (name !== undefined) {
+      const list = this.names.get(name);
+      const ref = { chain, extractor, rank: RANK[extractor.type] };
+      if (!list) this.names.set(name, [ref]);
+      else if (list[list.length - 1]!.chain !== chain || list[list.length - 1]!.rank > ref.rank) list.push(ref);
+    }
+    if (value.length > 4096 || isTrivial(value) || isPlaceholder(value)) return;
     const ref = { chain, extractor, rank: RANK[extractor.type] };
     const list = this.map.get(value);
     if (!list) this.map.set(value, [ref]);
@@ -63,6 +88,38 @@ export class SourceIndex {
     const chain = list[lo - 1]!.chain;
     let best = list[lo - 1]!;
     for (let i = lo - 2; i >= 0 && list[i]!.chain === chain; i--) if (list[i]!.rank <= best.rank) best = list[i]!;
+    return best;
+  }
+
+  /**
+   * The nearest earlier place offering a field named like `key` (hidden input, meta tag, cookie,
+   * JSON key), for a value a sanitiser replaced: the name is all that is left to go by.
+   */
+  findByName(key: string, before: number, accept?: (ref: SourceRef) => boolean): SourceRef | undefined {
+    const name = snakeCase(key);
+    const nearest = (list: SourceRef[] | undefined): SourceRef | undefined => {
+      if (list) for (let i = list.length - 1; i >= 0; i--) if (list[i]!.chain < before && (!accept || accept(list[i]!))) return list[i];
+      return undefined;
+    };
+    const hit = nearest(this.names.get(name)) ?? nearest(this.names.get(name.replace(/^x_/, '')));
+    if (hit || !CSRF_NAME.test(name)) return hit;
+    // `X-CSRF-Token` sends what `<meta name="csrf-token">` or `<input name="_csrf">` offered.
+    let best: SourceRef | undefined;
+    for (const [n, list] of this.names) {
+      if (!CSRF_NAME.test(n)) continue;
+      const r = nearest(list);
+      if (r && (!best || r.chain > best.chain || (r.chain === best.chain && r.rank < best.rank))) best = r;
+    }
+    return best;
+  }
+
+  /** The nearest earlier JSON field whose name says it is an access token (a login API's answer). */
+  findTokenField(before: number): SourceRef | undefined {
+    let best: SourceRef | undefined;
+    for (const [name, list] of this.names) {
+      if (!TOKEN_FIELD.test(name)) continue;
+      for (const ref of list) if (ref.extractor.type === 'json' && ref.chain < before && (!best || ref.chain > best.chain)) best = ref;
+    }
     return best;
   }
 

@@ -73,3 +73,15 @@ export function lastKey(key: string): string {
   const m = /(?:^|\.|\[")([^.[\]"]+)"?\]?(?:\[\d+\])*$/.exec(key);
   return m?.[1] ?? key;
 }
+
+/**
+ * What sanitisers put where a value was: `[REDACTED]` (ours and many tools'), `***`, `xxx`,
+ * `<hidden>`, `{{secret}}`… Never a value: not a source, not a target.
+ */
+const PLACEHOLDER = /^(?:[[(<{]{1,2}\s*)?(?:redacted|filtered|removed|hidden|masked|sanitized|sanitised|censored|secret|private|omitted|scrubbed|obfuscated|elided|stripped)(?:\s*[\])>}]{1,2})?$/i;
+export function isPlaceholder(v: string): boolean {
+  const s = v.trim();
+  if (s.length === 0 || s.length > 40) return false;
+  if (/^(?:\*{3,}|x{3,}|X{3,}|#{3,}|•{3,}|\.{3,}|…)$/.test(s)) return true;
+  return PLACEHOLDER.test(s);
+}

@@ -1,0 +1,63 @@
+import { AppError, shownForms, type WorkflowStep } from '../core/index.js';
+import { isJsonMime } from './extract.js';
+import { stringify } from './variable-scope.js';
+
+/** What a run got for its output step, in whatever mode it ran. */
+export interface OutcomeView {
+  status: number;
+  contentType: string;
+  text: string;
+  /** The final URL and the redirect Locations on the way. */
+  urls: readonly string[];
+}
+
+function urlShows(urls: readonly string[], v: string): boolean {
+  const enc = encodeURIComponent(v);
+  for (const u of urls) {
+    if (u.includes(v) || u.includes(enc)) return true;
+    try {
+      if (decodeURIComponent(u.replace(/\+/g, ' ')).includes(v)) return true;
+    } catch {
+      /* not decodable: compared raw above */
+    }
+  }
+  return false;
+}
+
+function glimpse(v: OutcomeView): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(v.text)?.[1]?.trim();
+  const head = v.text.replace(/\s+/g, ' ').slice(0, 200);
+  return `${v.status} ${v.contentType || 'no content type'}${title ? `, title "${title}"` : ''}: ${head}`;
+}
+
+/**
+ * Checks that a run's result is the result asked for: the output step answered the recorded kind
+ * of response, and it shows this run's values where the recorded result showed the recorded
+ * ones. Returns the mismatch (with expected vs got) or undefined. Non-secret inputs only.
+ */
+export function checkOutcome(step: WorkflowStep, input: (name: string) => unknown, v: OutcomeView): AppError | undefined {
+  const exp = step.expect;
+  const what = `${step.id} (${step.description})`;
+  if (Math.floor(v.status / 100) !== Math.floor(exp.status / 100)) {
+    return new AppError('outcome_mismatch', `${what} answered ${v.status}, recorded ${exp.status}`, [{ path: 'output.status', message: 'another kind of answer than recorded', expected: exp.status, got: glimpse(v) }]);
+  }
+  if (exp.contentType && isJsonMime(exp.contentType) && !isJsonMime(v.contentType) && v.status !== 204 && exp.status !== 204) {
+    return new AppError('outcome_mismatch', `${what} answered ${v.contentType || 'no content type'} where JSON was recorded`, [{ path: 'output.contentType', message: 'not JSON', expected: exp.contentType, got: glimpse(v) }]);
+  }
+  const shows = exp.shows;
+  if (!shows) return undefined;
+  for (const s of shows) {
+    const raw = input(s.input);
+    if (raw === undefined || raw === null) continue;
+    const value = stringify(raw);
+    if (value === '') continue;
+    const ok = s.where === 'body' ? v.text.includes(value) || shownForms(value).some((f) => v.text.includes(f)) : urlShows(v.urls, value);
+    if (!ok) {
+      const where = s.where === 'body' ? 'the result' : 'the URL the result landed on';
+      return new AppError('outcome_mismatch', `${what}: ${where} does not show input ${s.input} ("${value}"), as the recorded result showed the recorded value`, [
+        { path: `inputs.${s.input}`, message: `not in ${where}`, expected: value, got: s.where === 'body' ? glimpse(v) : v.urls.join(' → ') },
+      ]);
+    }
+  }
+  return undefined;
+}
