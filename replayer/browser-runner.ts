@@ -1,5 +1,5 @@
 import type { BrowserContext, Cookie, Page, Response } from 'playwright';
-import { AppError, isAppError, type Action, type Logger, type RunOutput, type RunStep, type Workflow } from '../core/index.js';
+import { AppError, isAppError, type Action, type Logger, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
 import { performAction, type BrowserPool, type Lease } from '../browser-pool/index.js';
 import { actionsWithInputs } from './action-inputs.js';
 import { compileWorkflow } from './compiled-workflow.js';
@@ -91,7 +91,14 @@ export class BrowserRunner {
         }
       });
       const steps: RunStep[] = [];
-      await this.play(lease, page, actionsWithInputs(wf, inputs), inputs, deadline, steps);
+      try {
+        await this.play(lease, page, actionsWithInputs(wf, inputs), inputs, deadline, steps);
+      } catch (err) {
+        // An action that fails after the output request went out (a wait for the saved page): the
+        // answer the site gave is the telling cause when it is not the recorded outcome.
+        const miss = captured ? await lease.guard(() => outcomeOf(out, inputs, captured!)).then((o) => o.miss, () => undefined) : undefined;
+        throw miss ?? err;
+      }
       if (!captured) {
         await lease.guard(
           () =>
@@ -104,22 +111,9 @@ export class BrowserRunner {
             }),
         );
       }
-      let res = captured!;
-      // A redirect has no body: follow the chain the page followed.
-      for (let i = 0; i < 10 && res.status() >= 300 && res.status() < 400; i++) {
-        const next = await res.request().redirectedTo()?.response();
-        if (!next) break;
-        res = next;
-      }
-      const body = await lease.guard(() => res.body()).catch(() => Buffer.alloc(0));
-      const contentType = (res.headers()['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      // The same check as over HTTP: a browser run says succeeded only when its result checks out.
-      const urls = [captured!.url(), ...redirectChain(captured!), res.url()];
-      // A recorded final redirect (not followed over HTTP) is compared with the redirect the page got.
-      const status = out.expect.status >= 300 && out.expect.status < 400 ? captured!.status() : res.status();
-      const miss = checkOutcome(out, inputs.get, { status, contentType, text: body.toString('utf8'), urls });
+      const { output, miss } = await lease.guard(() => outcomeOf(out, inputs, captured!));
       if (miss) throw miss;
-      return { output: toOutput(res.status(), contentType, body), steps };
+      return { output, steps };
     });
   }
 
@@ -272,6 +266,27 @@ function decodePart(s: string): string {
   } catch {
     return s;
   }
+}
+
+/**
+ * The output step's answer as the page got it (the redirect chain followed), and whether it is
+ * the outcome asked for: the same check as over HTTP.
+ */
+async function outcomeOf(out: WorkflowStep, inputs: RunInputs, captured: Response): Promise<{ output: RunOutput; miss?: AppError }> {
+  let res = captured;
+  // A redirect has no body: follow the chain the page followed.
+  for (let i = 0; i < 10 && res.status() >= 300 && res.status() < 400; i++) {
+    const next = await res.request().redirectedTo()?.response();
+    if (!next) break;
+    res = next;
+  }
+  const body = await res.body().catch(() => Buffer.alloc(0));
+  const contentType = (res.headers()['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const urls = [captured.url(), ...redirectChain(captured), res.url()];
+  // A recorded final redirect (not followed over HTTP) is compared with the redirect the page got.
+  const status = out.expect.status >= 300 && out.expect.status < 400 ? captured.status() : res.status();
+  const miss = checkOutcome(out, inputs.get, { status, contentType, text: body.toString('utf8'), urls });
+  return { output: toOutput(res.status(), contentType, body), ...(miss ? { miss } : {}) };
 }
 
 /** The Locations of a response's redirect chain, as the page followed it. */

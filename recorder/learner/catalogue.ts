@@ -83,6 +83,8 @@ export class Catalogue {
       case 'free':
       case 'secret':
         return [{ v: this.requestInput(s, stepId, r.kind === 'secret') }];
+      case 'constant':
+        return [{ v: this.constantVar(s, stepId) }];
       case 'redacted':
         return [{ v: this.redactedInput(s, stepId) }];
       case 'generated': {
@@ -145,6 +147,21 @@ export class Catalogue {
     });
     if (secret) this.untraced.push({ name, value: s.value, phrase: `${slotPhrase(s)} of ${stepId}` });
     return this.inputVar(name, `${phrase} ← input ${name}`);
+  }
+
+  /** An app constant, listed as a variable (PATCH can promote it to an input); equal ones under one name share it. */
+  private constantVar(s: Slot, stepId: string): string {
+    const base = lastKey(s.key);
+    const key = `const|${snakeCase(base)}|${s.value}`;
+    const known = this.byKey.get(key);
+    if (known) {
+      this.vars.get(known)!.uses++;
+      return known;
+    }
+    const name = this.names.take(base);
+    this.byKey.set(key, name);
+    this.addVar(name, { name, source: { kind: 'constant', value: s.value }, recorded: s.value, secret: false, description: `${slotPhrase(s)} of ${stepId}: a constant of the app (recorded ${JSON.stringify(s.value)})` });
+    return name;
   }
 
   /** A value the HAR's exporter replaced: a required secret input named after its field, no default. */

@@ -9,7 +9,7 @@ import { expectationOf, outputSchemaOf } from './expect.js';
 import { outcomeOf } from './outcome.js';
 import { hardNoise, serviceWorkerDuplicates, siteOf, softNoise } from './noise.js';
 import { readRequest, slotsOf } from './request-model.js';
-import { resolveSlot } from './resolve.js';
+import { resolveSlot, type ResolveContext } from './resolve.js';
 import { select, type TargetSpec } from './select.js';
 import { sessionSpec } from './session.js';
 import { SourceIndex } from './source-index.js';
@@ -97,13 +97,14 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
   const soft = softNoise(chains, hard, mainSites(chains, hard, opts.target));
   const typed = typedInputs(opts.actions ?? []);
   const index = new SourceIndex();
+  const ctx: ResolveContext = { typed, hasActions: (opts.actions?.length ?? 0) > 0, navigated: navigatedValues(opts.actions ?? []) };
   const models: Analysis['models'] = [];
   const slots: Analysis['slots'] = [];
   for (const c of chains) {
     const model = hard[c.pos] ? undefined : readRequest(c.head);
     models.push(model);
     const s = model ? slotsOf(model) : [];
-    for (const slot of s) slot.res = resolveSlot(slot, c.pos, c.head.startedMs, typed, index);
+    for (const slot of s) slot.res = resolveSlot(slot, c.pos, c.head.startedMs, ctx, index);
     slots.push(s);
     // Indexed after its own request is resolved: a request never takes a value from its own response.
     if (!hard[c.pos]) index.addChain(c);
@@ -180,6 +181,22 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
     notes,
     stats: { entries: readCount(har), kept: steps.length, dropped },
   };
+}
+
+/** Query values and path segments of the URLs the person navigated to: what they chose in the address bar. */
+function navigatedValues(actions: Action[]): Set<string> {
+  const out = new Set<string>();
+  for (const a of actions) {
+    if (a.type !== 'goto' || !a.url) continue;
+    try {
+      const u = new URL(a.url);
+      u.searchParams.forEach((v) => out.add(v));
+      for (const seg of u.pathname.split('/')) if (seg) out.add(decodeURIComponent(seg));
+    } catch {
+      /* a URL that does not parse navigated nowhere */
+    }
+  }
+  return out;
 }
 
 /** The last answered chain matching `spec`; with `any`, the last answered chain at all. */

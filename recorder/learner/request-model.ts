@@ -14,6 +14,8 @@ export type Resolution =
   | { kind: 'free' }
   /** A secret nothing explains: a secret input with a sealed default. */
   | { kind: 'secret' }
+  /** An app constant (a fixed `do=edit`, `rev=0`, a submit button's value): a listed constant, promotable to an input. */
+  | { kind: 'constant' }
   /** A placeholder a sanitiser left where a value was: a required input with no default. */
   | { kind: 'redacted' }
   /** `value` is what the source offered (before `transform`, without `prefix`). */

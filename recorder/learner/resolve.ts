@@ -26,6 +26,8 @@ const AUTH_PREFIX = /^(Bearer|Token|JWT|Basic|Digest|OAuth|MAC)\s+(.+)$/i;
 /** Whether the place itself says "secret": an auth or CSRF header, a password or token field. */
 export function isSecretSlot(s: Slot): boolean {
   if (s.where === 'path') return false;
+  // `password_min_length=8`, `remember_password=on`: a setting about secrets, not one.
+  if (/^(\d{1,4}|true|false|on|off|yes|no|0|1)$/i.test(s.value)) return false;
   if (s.where === 'header') return isSecretHeader(s.key) || isSecretName(s.key);
   return isSecretName(lastKey(s.key));
 }
@@ -69,7 +71,17 @@ function trace(value: string, before: number, index: SourceIndex): Resolution | 
  * taken from the nearest earlier response, made up by the client, and otherwise an input (query
  * and bodies), a secret input (auth and tokens) or a literal (other headers and path segments).
  */
-export function resolveSlot(s: Slot, pos: number, atMs: number, typed: Typed[], index: SourceIndex): Resolution {
+/** What the action log says about values nothing traces. */
+export interface ResolveContext {
+  typed: Typed[];
+  /** The recording has an action log: values the person did not type or navigate to are the app's constants. */
+  hasActions: boolean;
+  /** Query values and path segments of the URLs the person navigated to (typed into the address bar). */
+  navigated: Set<string>;
+}
+
+export function resolveSlot(s: Slot, pos: number, atMs: number, ctx: ResolveContext, index: SourceIndex): Resolution {
+  const typed = ctx.typed;
   const v = s.value;
   if (v === '') return { kind: 'literal' };
   const redacted = placeholderSlot(s, pos, index);
@@ -79,9 +91,12 @@ export function resolveSlot(s: Slot, pos: number, atMs: number, typed: Typed[], 
     for (const t of typed) if (t.value.length >= 4 && v.includes(t.value)) return { kind: 'typed', input: t.input, whole: false };
   }
   const secret = isSecretSlot(s);
-  const freeKind: Resolution = secret && s.where !== 'path' ? { kind: 'secret' } : s.where === 'header' || s.where === 'path' ? { kind: 'literal' } : { kind: 'free' };
+  // Untraced and not secret: an input only where it can vary between uses (an upload without an
+  // action log cannot tell; with one, only what the person typed or navigated to varies).
+  const varies = !ctx.hasActions || ctx.navigated.has(v);
+  const freeKind: Resolution = secret && s.where !== 'path' ? { kind: 'secret' } : s.where === 'header' || s.where === 'path' ? { kind: 'literal' } : varies ? { kind: 'free' } : constantKind(s);
   if (s.where === 'header' && BROWSER_HEADERS.test(s.key)) return { kind: 'literal' };
-  if (s.where === 'path' ? !looksDynamic(v) : isTrivial(v)) return freeKind;
+  if (s.where === 'path' ? !looksDynamic(v) : isTrivial(v)) return secret || s.where === 'header' || s.where === 'path' ? freeKind : constantKind(s);
   const traced = trace(v, pos, index);
   if (traced) return traced;
   if (!secret) {
@@ -110,4 +125,9 @@ function placeholderSlot(s: Slot, pos: number, index: SourceIndex): Resolution |
     if (ref) return { kind: 'extract', ref, value: '' };
   }
   return { kind: 'redacted' };
+}
+
+/** A JSON number or boolean stays in the template as it is (a constant variable would make it a string). */
+function constantKind(s: Slot): Resolution {
+  return (s.jsonType ?? 'string') === 'string' ? { kind: 'constant' } : { kind: 'literal' };
 }

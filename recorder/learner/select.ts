@@ -84,11 +84,16 @@ export function select(a: Analysis, typed: Typed[], spec: TargetSpec | undefined
 
   const typedChains: number[] = [];
   let login: number | undefined;
+  const pwNames = passwordFieldNames(a);
   for (let p = 0; p <= target; p++) {
     if (!candidates(p)) continue;
     const slots = a.slots[p]!;
     if (slots.some((s) => s.res.kind === 'typed')) typedChains.push(p);
-    const carriesPassword = slots.some((s) => (s.res.kind === 'typed' && secretInputs.has(s.res.input)) || (s.where !== 'header' && s.where !== 'path' && s.where !== 'query' && PASSWORD_FIELD.test(s.key) && s.value !== ''));
+    const carriesPassword = slots.some(
+      (s) =>
+        (s.res.kind === 'typed' && secretInputs.has(s.res.input)) ||
+        (s.where !== 'header' && s.where !== 'path' && s.where !== 'query' && s.value !== '' && (PASSWORD_FIELD.test(s.key) || pwNames.has(s.key) || s.res.kind === 'redacted')),
+    );
     if (carriesPassword && STATE_CHANGING.has(a.chains[p]!.head.method)) login = p;
   }
 
@@ -121,4 +126,19 @@ export function select(a: Analysis, typed: Typed[], spec: TargetSpec | undefined
   bootstrap.delete(target);
   const keep = closure([target, ...typedChains, ...bootstrap], a.deps);
   return { target, kept: [...keep].sort((x, y) => x - y), bootstrap, login, sessionCookies, notes };
+}
+
+/** Names of the password inputs the recorded pages showed (`<input type=password name=p>`): a login posts them. */
+function passwordFieldNames(a: Analysis): Set<string> {
+  const out = new Set<string>();
+  for (const c of a.chains) {
+    const body = c.final.body;
+    if (!body || !c.final.mime.includes('html') || !/type\s*=\s*["']?password/i.test(body)) continue;
+    for (const m of body.matchAll(/<input\b[^>]*>/gi)) {
+      if (!/\btype\s*=\s*["']?password\b/i.test(m[0])) continue;
+      const name = /\bname\s*=\s*["']?([^"'\s>]+)/i.exec(m[0])?.[1];
+      if (name) out.add(name);
+    }
+  }
+  return out;
 }

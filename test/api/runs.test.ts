@@ -271,10 +271,12 @@ describe('api: a full queue answers 429 queue_full with Retry-After', function (
     expect(learned.status, learned.text).to.equal(201);
     const id = learned.json.workflow.id;
 
-    const first = await api<Run>(app.url, `/v1/workflows/${id}/runs`, { body: { mode: 'http', wait: 0 } });
-    const second = await api<Run>(app.url, `/v1/workflows/${id}/runs`, { body: { mode: 'http', wait: 0 } });
+    // The HAR's password was redacted: it is a required input now, supplied here.
+    const body = { mode: 'http', wait: 0, inputs: { password: 's3cret-pass' } };
+    const first = await api<Run>(app.url, `/v1/workflows/${id}/runs`, { body });
+    const second = await api<Run>(app.url, `/v1/workflows/${id}/runs`, { body });
     expect([first.status, second.status], first.text + second.text).to.deep.equal([202, 202]);
-    const third = await api(app.url, `/v1/workflows/${id}/runs`, { body: { mode: 'http', wait: 0 } });
+    const third = await api(app.url, `/v1/workflows/${id}/runs`, { body });
     expect(third.status, third.text).to.equal(429);
     expect(third.json.error.code).to.equal('queue_full');
     expect(Number(third.headers.get('retry-after'))).to.be.greaterThan(0);
