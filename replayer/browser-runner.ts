@@ -52,8 +52,8 @@ export class BrowserRunner {
     const started = performance.now();
     const count = loginActionCount(wf);
     if (count === 0) throw new AppError('repair_failed', 'The recording has no login actions to replay in a browser');
-    const blocked = wf.steps.filter((s) => s.stateChanging && !s.bootstrap).map((s) => requestMatcher(s.request.method, s.request.url));
-    const watched = wf.steps.filter((s) => s.bootstrap).map((s) => ({ id: s.id, match: requestMatcher(s.request.method, s.request.url) }));
+    const blocked = wf.steps.filter((s) => s.stateChanging && !s.bootstrap).map((s) => requestMatcher(s.request.method, knownParts(wf, s.request.url, inputs)));
+    const watched = wf.steps.filter((s) => s.bootstrap).map((s) => ({ id: s.id, match: requestMatcher(s.request.method, knownParts(wf, s.request.url, inputs)) }));
     return this.withPage(wf, deadline, signal, blocked, async (lease, page) => {
       const seen = new Map<string, Response>();
       page.on('response', (r) => {
@@ -80,7 +80,7 @@ export class BrowserRunner {
     const out = wf.steps.find((s) => s.id === wf.output.step) ?? wf.steps[wf.steps.length - 1];
     if (!out) throw new AppError('invalid_request', 'The workflow has no steps');
     if (!wf.actions?.length) throw new AppError('invalid_request', 'The workflow has no recorded actions to replay in a browser (it was learned from a HAR): run it in mode http or auto');
-    const match = requestMatcher(out.request.method, out.request.url);
+    const match = requestMatcher(out.request.method, knownParts(wf, out.request.url, inputs));
     return this.withPage(wf, deadline, signal, [], async (lease, page) => {
       let captured: Response | undefined;
       let notify: (() => void) | undefined;
@@ -219,6 +219,23 @@ function pathOf(u: string): string | undefined {
 }
 
 type Matcher = (method: string, url: string) => boolean;
+
+/**
+ * A step's URL template with what is known before the page runs filled in: constants and this
+ * run's inputs. Only values the page itself supplies stay placeholders: a matcher built from it
+ * tells `?route=/table/replace` from `?route=/lint`.
+ */
+export function knownParts(wf: Workflow, template: string, inputs: RunInputs): string {
+  return template.replace(/\{\{\s*([A-Za-z0-9_.$-]+)\s*\}\}/g, (whole, name: string) => {
+    const v = wf.variables.find((x) => x.name === name);
+    if (v?.source.kind === 'constant') return encodeURIComponent(v.source.value);
+    if (v?.source.kind === 'input' && !inputs.isSecret(v.source.input) && !v.transform) {
+      const value = inputs.get(v.source.input);
+      if (value !== undefined && value !== null) return encodeURIComponent(stringify(value));
+    }
+    return whole;
+  });
+}
 
 /**
  * Matches a request by method, by the path of a URL template (placeholders match one segment or

@@ -46,6 +46,8 @@ export function readHtml(body: string): HtmlFacts {
     if (m[1]!.toLowerCase() === 'input') {
       const name = attrs.get('name');
       const value = attrs.get('value');
+      // What a password field holds is the person's, never the page's: not a source.
+      if ((attrs.get('type') ?? '').toLowerCase() === 'password') continue;
       if (name && value !== undefined && !inputs.has(name)) inputs.set(name, value);
     } else {
       const name = attrs.get('name') ?? attrs.get('property') ?? attrs.get('http-equiv');

@@ -15,8 +15,9 @@ export interface Typed {
 /** A short typed value ("2", "en") only counts where the field's name matches the parameter's. */
 function typedFits(t: Typed, s: Slot): boolean {
   if (t.value.length >= 4) return true;
-  const key = lastKey(s.key).toLowerCase();
-  return snakeCase(key) === snakeCase(t.input) || (!!t.selector && t.selector.toLowerCase().includes(key));
+  const key = lastKey(s.key);
+  const flat = (x: string) => snakeCase(x).replace(/_/g, '');
+  return flat(key) === flat(t.input) || (!!t.selector && t.selector.toLowerCase().includes(key.toLowerCase()));
 }
 
 /** Request headers whose values belong to the browser, not to the workflow. */
@@ -88,7 +89,7 @@ export function resolveSlot(s: Slot, pos: number, atMs: number, ctx: ResolveCont
   if (redacted) return redacted;
   for (const t of typed) if (t.value === v && typedFits(t, s)) return { kind: 'typed', input: t.input, whole: true };
   if (s.where !== 'path' && (s.jsonType ?? 'string') === 'string') {
-    for (const t of typed) if (t.value.length >= 4 && v.includes(t.value)) return { kind: 'typed', input: t.input, whole: false };
+    for (const t of typed) if (t.value.length >= 4 && containsWord(v, t.value)) return { kind: 'typed', input: t.input, whole: false };
   }
   const secret = isSecretSlot(s);
   // Untraced and not secret: an input only where it can vary between uses (an upload without an
@@ -130,4 +131,20 @@ function placeholderSlot(s: Slot, pos: number, index: SourceIndex): Resolution |
 /** A JSON number or boolean stays in the template as it is (a constant variable would make it a string). */
 function constantKind(s: Slot): Resolution {
   return (s.jsonType ?? 'string') === 'string' ? { kind: 'constant' } : { kind: 'literal' };
+}
+
+const IDENT = /[A-Za-z0-9_]/;
+
+/**
+ * `text` holds `part` as a piece of its own (a typed title inside a query, a name inside a
+ * sentence), not as part of a longer identifier: `rf_pma` is not in `rf_pma_data`.
+ */
+function containsWord(text: string, part: string): boolean {
+  for (let at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+    const before = at > 0 ? text[at - 1]! : '';
+    const after = text[at + part.length] ?? '';
+    const edgeOk = (c: string, inner: string) => c === '' || !IDENT.test(c) || !IDENT.test(inner);
+    if (edgeOk(before, part[0]!) && edgeOk(after, part[part.length - 1]!)) return true;
+  }
+  return false;
 }

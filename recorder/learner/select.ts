@@ -36,7 +36,7 @@ function lastWhere(a: Analysis, pred: (c: Chain) => boolean): number | undefined
   return undefined;
 }
 
-function pickTarget(a: Analysis, spec: TargetSpec | undefined): number {
+function pickTarget(a: Analysis, spec: TargetSpec | undefined, secretInputs: Set<string>): number {
   const usable = (c: Chain): boolean => !!c.head.url && c.final.status > 0;
   if (spec && (spec.method || spec.urlIncludes)) {
     const m = spec.method?.toUpperCase();
@@ -62,6 +62,17 @@ function pickTarget(a: Analysis, spec: TargetSpec | undefined): number {
   const purposeful = (c: Chain): boolean =>
     !a.slots[c.pos]!.some((s) => PASSWORD_FIELD.test(s.key)) &&
     (STATE_CHANGING.has(c.head.method) || a.slots[c.pos]!.some((s) => s.res.kind === 'extract' || s.res.kind === 'typed'));
+  // The last write that carries what the person typed (a whole field, not a password) is what
+  // they came to do; a GET after it that reads back what it made (uses a value from its answer)
+  // is the result. Background calls the page makes after it (a linter, a preference save) are not.
+  const typedWrite = (c: Chain): boolean =>
+    STATE_CHANGING.has(c.head.method) &&
+    c.final.status < 400 &&
+    a.slots[c.pos]!.some((s) => s.res.kind === 'typed' && s.res.whole && !secretInputs.has(s.res.input) && s.where !== 'path' && !PASSWORD_FIELD.test(s.key));
+  const anchor = lastWhere(a, (c) => clean(c) && typedWrite(c) && !a.slots[c.pos]!.some((s) => s.res.kind === 'typed' && secretInputs.has(s.res.input)));
+  if (anchor !== undefined) {
+    return lastWhere(a, (c) => c.pos > anchor && clean(c) && c.head.method === 'GET' && returnsData(c) && c.final.status < 400 && a.deps[c.pos]!.has(anchor)) ?? anchor;
+  }
   const t =
     lastWhere(a, (c) => clean(c) && returnsData(c) && c.final.status < 400 && purposeful(c)) ??
     lastWhere(a, (c) => clean(c) && returnsData(c) && c.final.status < 400) ??
@@ -78,8 +89,8 @@ function pickTarget(a: Analysis, spec: TargetSpec | undefined): number {
  */
 export function select(a: Analysis, typed: Typed[], spec: TargetSpec | undefined): Selection {
   const notes: string[] = [];
-  const target = pickTarget(a, spec);
   const secretInputs = new Set(typed.filter((t) => t.secret).map((t) => t.input));
+  const target = pickTarget(a, spec, secretInputs);
   const candidates = (p: number): boolean => !a.hard[p] && p <= target;
 
   const typedChains: number[] = [];

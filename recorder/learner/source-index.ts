@@ -57,9 +57,11 @@ export class SourceIndex {
   private readonly map = new Map<string, SourceRef[]>();
   /** Field name (snake_case) → places offering a field of that name, whatever its value: for placeholders. */
   private readonly names = new Map<string, SourceRef[]>();
+  /** Chains that are pages the browser navigated to. */
+  private readonly documents = new Set<number>();
 
   add(value: string, chain: number, extractor: Extractor): void {
-    const name = fieldName(extractor);
+    const name = value === '' ? undefined : fieldName(extractor);
     if (name !== undefined) {
       const list = this.names.get(name);
       const ref = { chain, extractor, rank: RANK[extractor.type] };
@@ -73,7 +75,11 @@ export class SourceIndex {
     else list.push(ref);
   }
 
-  /** The nearest earlier source of `value` for a request of chain `before`. */
+  /**
+   * The nearest earlier source of `value` for a request of chain `before`; a page the browser
+   * navigated to is preferred over later background calls offering the same value (a per-session
+   * token that every XHR echoes would otherwise chain each call to the one before it).
+   */
   find(value: string, before: number): SourceRef | undefined {
     const list = this.map.get(value);
     if (!list) return undefined;
@@ -85,9 +91,16 @@ export class SourceIndex {
       else hi = mid;
     }
     if (lo === 0) return undefined;
-    const chain = list[lo - 1]!.chain;
-    let best = list[lo - 1]!;
-    for (let i = lo - 2; i >= 0 && list[i]!.chain === chain; i--) if (list[i]!.rank <= best.rank) best = list[i]!;
+    let end = lo - 1;
+    for (let i = lo - 1; i >= 0; i--) {
+      if (this.documents.has(list[i]!.chain)) {
+        end = i;
+        break;
+      }
+    }
+    const chain = list[end]!.chain;
+    let best = list[end]!;
+    for (let i = end - 1; i >= 0 && list[i]!.chain === chain; i--) if (list[i]!.rank <= best.rank) best = list[i]!;
     return best;
   }
 
@@ -126,6 +139,7 @@ export class SourceIndex {
   /** Indexes everything a chain's responses offer. */
   addChain(c: Chain): void {
     const pos = c.pos;
+    if (c.head.resourceType === 'document' || (c.head.resourceType === '' && c.head.method === 'GET' && c.final.mime.includes('html'))) this.documents.add(pos);
     const final = c.final;
     for (const h of final.resHeaders) {
       const name = h.name.toLowerCase();

@@ -169,10 +169,11 @@ describe('learner: guards and fallbacks', () => {
     );
     expect(wf.variables.every((v) => v.source.kind !== 'extract')).to.equal(true);
     expect(lastStep(wf).request.url).to.equal(`${ORIGIN}/api/search?code={{code}}&lang={{lang}}&q={{q}}`);
-    expect(wf.inputs.map((i) => [i.name, i.origin, i.default])).to.deep.equal([
-      ['q', 'typed', 'apple pie'],
-      ['code', 'request', 'abc'],
-      ['lang', 'request', 'en'],
+    // With an action log, what the person did not type is the app's: listed constants, not inputs.
+    expect(wf.inputs.map((i) => [i.name, i.origin, i.default])).to.deep.equal([['q', 'typed', 'apple pie']]);
+    expect(wf.variables.filter((v) => v.source.kind === 'constant').map((v) => [v.name, v.source])).to.deep.equal([
+      ['code', { kind: 'constant', value: 'abc' }],
+      ['lang', { kind: 'constant', value: 'en' }],
     ]);
   });
 
@@ -211,7 +212,8 @@ describe('learner: guards and fallbacks', () => {
     });
     expect(lastStep(wf).request.url).to.equal(`${ORIGIN}/api/cart?page={{page}}&qty={{quantity}}`);
     expect(lastStep(wf).request.body).to.deep.include({ template: { quantity: '{{quantity}}' } });
-    expect(wf.inputs).to.deep.equal([{ name: 'quantity', type: 'number', secret: false, required: false, default: 2, description: 'typed into input[name=qty]', origin: 'typed' }, wf.inputs[1]]);
+    expect(wf.inputs).to.deep.equal([{ name: 'quantity', type: 'number', secret: false, required: false, default: 2, description: 'typed into input[name=qty]', origin: 'typed' }]);
+    expect(wf.variables.find((v) => v.name === 'page')!.source).to.deep.equal({ kind: 'constant', value: '2' });
   });
 
   it('turns an untraceable Authorization header into a sealed secret input', () => {
@@ -232,9 +234,11 @@ describe('learner: guards and fallbacks', () => {
     const actions: Action[] = [{ type: 'fill', selector: '#caption', value: 'Sunset over the bay', input: 'caption' }];
     const prefs = learnOf(exs, { actions, target: { method: 'POST', urlIncludes: '/api/prefs' } });
     expect(prefs.steps.map((s) => s.description)).to.deep.equal(['POST /api/prefs']);
-    expect(prefs.steps[0]!.request.body).to.deep.equal({ kind: 'json', mimeType: 'application/json', template: { pageSize: '{{page_size}}', darkMode: '{{dark_mode}}' } });
-    expect(prefs.inputs.find((i) => i.name === 'page_size')).to.include({ type: 'number', default: 25 });
-    expect(prefs.inputs.find((i) => i.name === 'dark_mode')).to.include({ type: 'boolean', default: false });
+    // Nobody typed them: the app's settings stay in the body as they were, with their JSON types.
+    expect(prefs.steps[0]!.request.body).to.deep.equal({ kind: 'json', mimeType: 'application/json', template: { pageSize: 25, darkMode: false } });
+    expect(prefs.inputs.map((i) => i.name)).to.deep.equal(['caption']);
+    const typedPrefs = learnOf(exs, { actions: [...actions, { type: 'fill', selector: '#size', value: '25', input: 'page_size' }], target: { method: 'POST', urlIncludes: '/api/prefs' } });
+    expect(typedPrefs.inputs.find((i) => i.name === "page_size"), JSON.stringify([typedPrefs.inputs, typedPrefs.steps[0]!.request.body])).to.include({ type: "number", default: 25 });
     const wf = learnOf(exs, { actions });
     expect(wf.steps.map((s) => s.description)).to.deep.equal(['POST /api/upload']);
     const up = wf.steps[0]!.request.body as { kind: string; fields: Array<{ name: string; value: string; fileName?: string }> };

@@ -79,8 +79,9 @@ describe('learner: a real recording of the fixture site', function () {
       ['password', 'typed', true, undefined],
       ['query', 'typed', false, 'apple'],
       ['title', 'typed', false, 'My new item'],
-      ['limit', 'request', false, '10'],
     ]);
+    // The search page size nobody typed is the app's constant, listed and promotable.
+    expect(wf.variables.find((v) => v.name === 'limit')!.source).to.deep.equal({ kind: 'constant', value: '10' });
     const pw = wf.inputs.find((i) => i.name === 'password')!;
     expect(box.open(pw.defaultSealed!)).to.equal('s3cret-pass');
     expect(wf.actions.find((a) => a.input === 'password')!.value).to.equal('[REDACTED]');
