@@ -299,10 +299,11 @@ async function outcomeOf(out: WorkflowStep, inputs: RunInputs, captured: Respons
   }
   const body = await res.body().catch(() => Buffer.alloc(0));
   const contentType = (res.headers()['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const urls = [captured.url(), ...redirectChain(captured), res.url()];
+  const chain = redirectChain(captured);
+  const urls = [captured.url(), ...chain, res.url()];
   // A recorded final redirect (not followed over HTTP) is compared with the redirect the page got.
   const status = out.expect.status >= 300 && out.expect.status < 400 ? captured.status() : res.status();
-  const miss = checkOutcome(out, inputs.get, { status, contentType, text: body.toString('utf8'), urls });
+  const miss = checkOutcome(out, inputs.get, { status, contentType, text: body.toString('utf8'), urls, hops: chain.length });
   return { output: toOutput(res.status(), contentType, body), ...(miss ? { miss } : {}) };
 }
 

@@ -170,8 +170,8 @@ export class HttpStepRunner {
         throw new StepFailure('target_error', verdict.reason, 'error', i);
       }
       this.extractFrom(step, v, i);
-      if (step.expect.shows && step.id === this.wf.output.step) {
-        const miss = checkOutcome(step, this.input, { status: v.res.status, contentType: v.res.contentType, text: v.text, urls: [...v.res.locations, v.res.url] });
+      if ((step.expect.shows || step.redirects > 0) && step.id === this.wf.output.step) {
+        const miss = checkOutcome(step, this.input, { status: v.res.status, contentType: v.res.contentType, text: v.text, urls: [...v.res.locations, v.res.url], hops: v.res.hopUrls.length });
         if (miss) {
           rec.status = 'failed';
           throw new StepFailure('outcome_mismatch', miss.message, 'outcome', i, miss.details);

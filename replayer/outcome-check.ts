@@ -9,7 +9,12 @@ export interface OutcomeView {
   text: string;
   /** The final URL and the redirect Locations on the way. */
   urls: readonly string[];
+  /** Redirects followed to get the answer. */
+  hops: number;
 }
+
+/** What the page echoes back in its form controls (a failed submit re-renders the form with the values typed). */
+const FORM_ECHO = /<textarea\b[^>]*>[\s\S]*?<\/textarea>|<input\b[^>]*>|<option\b[^>]*>[^<]*/gi;
 
 function urlShows(urls: readonly string[], v: string): boolean {
   const enc = encodeURIComponent(v);
@@ -44,14 +49,21 @@ export function checkOutcome(step: WorkflowStep, input: (name: string) => unknow
   if (exp.contentType && isJsonMime(exp.contentType) && !isJsonMime(v.contentType) && v.status !== 204 && exp.status !== 204) {
     return new AppError('outcome_mismatch', `${what} answered ${v.contentType || 'no content type'} where JSON was recorded`, [{ path: 'output.contentType', message: 'not JSON', expected: exp.contentType, got: glimpse(v) }]);
   }
+  if (step.redirects > 0 && v.hops === 0 && exp.status >= 200 && exp.status < 300) {
+    // Post/redirect/get: the recorded submit was answered with a redirect; one answered in place
+    // is a form shown again (an error, a new required field), whatever it echoes.
+    return new AppError('outcome_mismatch', `${what} answered in place where the recorded answer redirected`, [{ path: 'output', message: 'no redirect after the submit', expected: `a redirect (${step.redirects} hop${step.redirects > 1 ? 's' : ''})`, got: glimpse(v) }]);
+  }
   const shows = exp.shows;
   if (!shows) return undefined;
+  let text = v.text;
+  if (shows.some((s) => s.where === 'body') && /html/.test(v.contentType)) text = text.replace(FORM_ECHO, ' ');
   for (const s of shows) {
     const raw = input(s.input);
     if (raw === undefined || raw === null) continue;
     const value = stringify(raw);
     if (value === '') continue;
-    const ok = s.where === 'body' ? v.text.includes(value) || shownForms(value).some((f) => v.text.includes(f)) : urlShows(v.urls, value);
+    const ok = s.where === 'body' ? text.includes(value) || shownForms(value).some((f) => text.includes(f)) : urlShows(v.urls, value);
     if (!ok) {
       const where = s.where === 'body' ? 'the result' : 'the URL the result landed on';
       return new AppError('outcome_mismatch', `${what}: ${where} does not show input ${s.input} ("${value}"), as the recorded result showed the recorded value`, [

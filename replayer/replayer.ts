@@ -190,7 +190,8 @@ export class Replayer {
           // Said before the browser runs: a browser run that fails too still shows it was tried, and why.
           result.mode = 'browser';
           result.steps = [...sessionRun.runner.steps];
-          result.fallback = { reason: `${err.message}: ran the whole workflow in the browser`, ms: 0 };
+          const first = sessionRun.firstCause && sessionRun.firstCause !== err.message && !err.message.startsWith(sessionRun.firstCause) ? `${sessionRun.firstCause}; then ` : '';
+          result.fallback = { reason: `${first}${err.message}: ran the whole workflow in the browser`, ms: 0 };
           sessionRun = undefined;
           try {
             const r = await log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal));

@@ -33,6 +33,8 @@ const LOCK_MAX_MS = 60_000;
 export class SessionRun {
   readonly runner: HttpStepRunner;
   mode: 'http' | 'hybrid' = 'http';
+  /** The first thing that went wrong in this run (a later failure does not replace it). */
+  firstCause?: string;
   fallback?: { reason: string; ms: number; metric: string };
   private readonly key?: string;
   private base: StoredSession | undefined;
@@ -85,6 +87,7 @@ export class SessionRun {
     }
     try {
       let repairs = 0;
+      const repairedAt = new Set<number>();
       for (let i = 0; i < wf.steps.length; ) {
         const step = wf.steps[i]!;
         if (step.bootstrap && spec && warm) {
@@ -107,8 +110,15 @@ export class SessionRun {
           i++;
         } catch (err) {
           noteReason(this.runner.steps[i]!, err);
+          this.firstCause ??= (err as Error).message;
           if (!(err instanceof StepFailure) || err.verdict !== 'broken' || !spec || !this.key) throw err;
+          // The same refusal right after a login this run made itself is not the session: the
+          // account may not do this (a 403), or the page changed. Logging in again will not help.
+          if (repairedAt.has(i) && this.loggedIn && !step.bootstrap) {
+            throw new StepFailure('target_error', `${err.message}, even right after a fresh login (the account may lack the permission, or the site changed)`, 'error', i);
+          }
           if (++repairs > MAX_REPAIRS) throw new AppError('session_broken', `${err.message}, again after ${MAX_REPAIRS} repairs`);
+          repairedAt.add(i);
           if (step.bootstrap) this.httpLoginFailed = true;
           await this.repair(err);
           warm = true;

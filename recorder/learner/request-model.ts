@@ -29,6 +29,8 @@ export interface Slot {
   /** Decoded value as the request carried it. */
   value: string;
   jsonType?: 'string' | 'number' | 'boolean';
+  /** Path slots: the segment before (`posts` for `/posts/5`), which names what an id is of. */
+  after?: string;
   res: Resolution;
 }
 
@@ -136,7 +138,8 @@ function bodyModel(ex: Exchange): BodyModel | undefined {
 /** Splits a request into the places a value can sit. */
 export function readRequest(ex: Exchange): RequestModel {
   const u = ex.url!;
-  const path = u.pathname.split('/').slice(1).map((raw, i) => ({ raw, slot: slot('path', String(i), safeDecode(raw)) }));
+  const segs = u.pathname.split('/').slice(1);
+  const path = segs.map((raw, i) => ({ raw, slot: { ...slot('path', String(i), safeDecode(raw)), ...(i > 0 ? { after: safeDecode(segs[i - 1]!) } : {}) } }));
   const query: RequestModel['query'] = [];
   const search = u.search.startsWith('?') ? u.search.slice(1) : '';
   for (const raw of search.split('&')) {

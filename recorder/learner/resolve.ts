@@ -85,6 +85,8 @@ export function resolveSlot(s: Slot, pos: number, atMs: number, ctx: ResolveCont
   const typed = ctx.typed;
   const v = s.value;
   if (v === '') return { kind: 'literal' };
+  // The browser's own headers (Referer, Origin…) are never the workflow's, whatever they contain.
+  if (s.where === 'header' && BROWSER_HEADERS.test(s.key)) return { kind: 'literal' };
   const redacted = placeholderSlot(s, pos, index);
   if (redacted) return redacted;
   for (const t of typed) if (t.value === v && typedFits(t, s)) return { kind: 'typed', input: t.input, whole: true };
@@ -97,6 +99,10 @@ export function resolveSlot(s: Slot, pos: number, atMs: number, ctx: ResolveCont
   const varies = !ctx.hasActions || ctx.navigated.has(v);
   const freeKind: Resolution = secret && s.where !== 'path' ? { kind: 'secret' } : s.where === 'header' || s.where === 'path' ? { kind: 'literal' } : varies ? { kind: 'free' } : constantKind(s);
   if (s.where === 'header' && BROWSER_HEADERS.test(s.key)) return { kind: 'literal' };
+  if (/^\d{1,4}$/.test(v) && s.where !== 'header') {
+    const ref = index.findShortNumber(v, idNames(s), pos);
+    if (ref) return { kind: 'extract', ref, value: v };
+  }
   if (s.where === 'path' ? !looksDynamic(v) : isTrivial(v)) return secret || s.where === 'header' || s.where === 'path' ? freeKind : constantKind(s);
   const traced = trace(v, pos, index);
   if (traced) return traced;
@@ -133,11 +139,11 @@ function constantKind(s: Slot): Resolution {
   return (s.jsonType ?? 'string') === 'string' ? { kind: 'constant' } : { kind: 'literal' };
 }
 
-const IDENT = /[A-Za-z0-9_]/;
+const IDENT = /[A-Za-z0-9_-]/;
 
 /**
  * `text` holds `part` as a piece of its own (a typed title inside a query, a name inside a
- * sentence), not as part of a longer identifier: `rf_pma` is not in `rf_pma_data`.
+ * sentence), not as part of a longer identifier: `rf_pma` is not in `rf_pma_data`, `admin` not in `/wp-admin/`.
  */
 function containsWord(text: string, part: string): boolean {
   for (let at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
@@ -147,4 +153,16 @@ function containsWord(text: string, part: string): boolean {
     if (edgeOk(before, part[0]!) && edgeOk(after, part[part.length - 1]!)) return true;
   }
   return false;
+}
+
+/** Names a short number in this place would have in a response: `id`/`post_id` for `/posts/5`, the field's own name otherwise. */
+function idNames(s: Slot): string[] {
+  const flat = (x: string) => snakeCase(x).replace(/_/g, '');
+  if (s.where === 'path') {
+    if (!s.after || /^\d+$/.test(s.after) || s.after.length < 2) return [];
+    const thing = flat(s.after).replace(/(ies)$/, 'y').replace(/s$/, '');
+    return [`${thing}id`, 'id'];
+  }
+  const k = flat(lastKey(s.key));
+  return k.endsWith('id') || k === 'id' ? [k, 'id'] : [k];
 }

@@ -34,8 +34,13 @@ export function sessionSpec(a: Analysis, sel: Selection, stepIds: Map<number, st
   const bootstrapSteps = sel.kept.filter((p) => sel.bootstrap.has(p)).map((p) => stepIds.get(p)!);
   if (!bootstrapSteps.length && !sel.sessionCookies.length && !jsCookies.length) return null;
 
+  // Every recorded answer that is not a login form was healthy, the login's own landing page too
+  // (an admin page may carry a hidden "Please log in again" dialog on every page).
   const healthy: string[] = [];
-  for (const p of sel.kept) if (!sel.bootstrap.has(p)) healthy.push(a.chains[p]!.final.body ?? '');
+  for (const p of sel.kept) {
+    const body = a.chains[p]!.final.body ?? '';
+    if (!sel.bootstrap.has(p) || !/<input\b[^>]*\btype\s*=\s*["']?password\b/i.test(body)) healthy.push(body);
+  }
   const brokenPatterns = BROKEN_PATTERNS.filter((pat) => {
     const re = new RegExp(pat, 'i');
     return !healthy.some((b) => re.test(b));

@@ -57,6 +57,8 @@ export class SourceIndex {
   private readonly map = new Map<string, SourceRef[]>();
   /** Field name (snake_case) → places offering a field of that name, whatever its value: for placeholders. */
   private readonly names = new Map<string, SourceRef[]>();
+  /** Short numbers (`5`, an auto-draft's id) by value: too common to trace by value alone, traced with a fitting name. */
+  private readonly shortNumbers = new Map<string, Array<{ ref: SourceRef; name: string }>>();
   /** Chains that are pages the browser navigated to. */
   private readonly documents = new Set<number>();
 
@@ -67,6 +69,11 @@ export class SourceIndex {
       const ref = { chain, extractor, rank: RANK[extractor.type] };
       if (!list) this.names.set(name, [ref]);
       else if (list[list.length - 1]!.chain !== chain || list[list.length - 1]!.rank > ref.rank) list.push(ref);
+    }
+    if (name !== undefined && /^\d{1,4}$/.test(value) && value !== '0') {
+      const list = this.shortNumbers.get(value) ?? [];
+      list.push({ ref: { chain, extractor, rank: RANK[extractor.type] }, name: name.replace(/_/g, '') });
+      this.shortNumbers.set(value, list);
     }
     if (value.length > 4096 || isTrivial(value) || isPlaceholder(value)) return;
     const ref = { chain, extractor, rank: RANK[extractor.type] };
@@ -124,6 +131,24 @@ export class SourceIndex {
       if (r && (!best || r.chain > best.chain || (r.chain === best.chain && r.rank < best.rank))) best = r;
     }
     return best;
+  }
+
+  /**
+   * A short number (`5`) from the nearest earlier response that offers it under a name that fits
+   * `names` (flattened: `postid` fits the body field `id` and the path `/posts/5`). Exact names
+   * first, then names ending in one of them.
+   */
+  findShortNumber(value: string, names: string[], before: number): SourceRef | undefined {
+    const list = this.shortNumbers.get(value);
+    if (!list || !names.length) return undefined;
+    for (const loose of [false, true]) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const e = list[i]!;
+        if (e.ref.chain >= before) continue;
+        if (names.some((n) => e.name === n || (loose && n.length >= 2 && e.name.endsWith(n)))) return e.ref;
+      }
+    }
+    return undefined;
   }
 
   /** The nearest earlier JSON field whose name says it is an access token (a login API's answer). */
