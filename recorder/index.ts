@@ -2,4 +2,4 @@ export { RecordingManager, type RecordingManagerOptions, type StartRecordingOpti
 export { ingestHar, type IngestHarOptions, type IngestedHar } from './har-ingest.js';
 export { redactHar, redactActions, type RedactHarOptions } from './redact-har.js';
 export { parseActions } from './parse-actions.js';
-export { learn, type LearnOptions } from './learner/index.js';
+export { learn, parseTarget, type LearnOptions, type TargetSpec } from './learner/index.js';

@@ -7,7 +7,7 @@ import { AddressPolicy, AppError, isAppError, newId, toPublicError } from '../co
 import type { Action, HARFile, Logger, Recording, RedisStore, Registry, SecretBox, Workflow } from '../core/index.js';
 import { ActionCapture } from './action-capture.js';
 import { ingestHar } from './har-ingest.js';
-import { learn } from './learner/index.js';
+import { learn, type TargetSpec } from './learner/index.js';
 import { parseActions } from './parse-actions.js';
 import { redactActions, redactHar } from './redact-har.js';
 import { recorderMetrics, type RecorderMetrics } from './recorder-metrics.js';
@@ -217,7 +217,7 @@ export class RecordingManager {
   }
 
   /** A HAR upload: validate, learn on the raw HAR, store it redacted. */
-  async ingest(body: Buffer, opts: { contentEncoding?: string; name?: string } = {}): Promise<RecordingResult> {
+  async ingest(body: Buffer, opts: { contentEncoding?: string; name?: string; target?: TargetSpec } = {}): Promise<RecordingResult> {
     const end = this.metrics.ingestSeconds.startTimer();
     try {
       const { har, warnings } = await ingestHar(body, { contentEncoding: opts.contentEncoding, limitBytes: this.o.harLimitBytes });
@@ -235,7 +235,7 @@ export class RecordingManager {
         actions: [],
         warnings,
       };
-      const result = await this.learnAndStore(rec, har, [], opts.name, 'put');
+      const result = await this.learnAndStore(rec, har, [], opts.name, 'put', opts.target);
       this.metrics.ingested.inc({ result: 'ok' });
       this.log.info('HAR ingested', { recordingId: id, workflowId: result.workflow.id, entries: rec.entryCount, warnings: warnings.length });
       return result;
@@ -360,15 +360,18 @@ export class RecordingManager {
    * Learns on the raw capture (secrets still in it, the learner seals what it keeps), then stores
    * the redacted HAR, the recording and the workflow. A failed learn still stores the recording.
    */
-  private async learnAndStore(rec: Recording, har: HARFile, rawActions: Action[], name: string | undefined, write: 'put' | 'update'): Promise<RecordingResult> {
+  private async learnAndStore(rec: Recording, har: HARFile, rawActions: Action[], name: string | undefined, write: 'put' | 'update', target?: TargetSpec): Promise<RecordingResult> {
     let workflow: Workflow | undefined;
     let learnError: unknown;
     try {
-      workflow = learn(har, { actions: rawActions, name, recordingId: rec.id, sealSecret: (plain) => this.o.secretBox.seal(plain) });
+      workflow = learn(har, { actions: rawActions, name, recordingId: rec.id, target, sealSecret: (plain) => this.o.secretBox.seal(plain) });
     } catch (err) {
       learnError = err;
     }
     await this.o.store.putBlob(`har:${rec.id}`, JSON.stringify(redactHar(har, { actions: rawActions })));
+    // Sealed as a whole (AES-256-GCM), so that learning again with another target keeps the
+    // recorded secrets as sealed defaults; never readable through the API.
+    await this.o.store.putBlob(`har-sealed:${rec.id}`, this.o.secretBox.seal(JSON.stringify({ har, actions: rawActions })));
     if (workflow) {
       rec.workflowId = workflow.id;
       await this.o.store.put('workflow', workflow.id, workflow);
@@ -381,6 +384,48 @@ export class RecordingManager {
     else await this.o.store.update('recording', rec.id, rec);
     if (!workflow) throw new AppError('learn_failed', rec.error!.message, [{ path: '', message: rec.error!.message, recordingId: rec.id }]);
     return { recording: rec, workflow };
+  }
+
+  /**
+   * Learns a recording again with a target the caller names (any recorded request, not only the
+   * steps kept the first time). With `workflowId`, the result carries that id for the caller to
+   * store in place of the old one; otherwise a new workflow is stored. learn_failed lists the requests it could name.
+   */
+  async relearn(recordingId: string, target: TargetSpec, opts: { workflowId?: string; name?: string } = {}): Promise<Workflow> {
+    const rec = await this.get(recordingId);
+    if (rec.status === 'recording') throw new AppError('recording_not_active', `recording ${recordingId} is still open: stop it first`);
+    const sealed = await this.o.store.getBlob(`har-sealed:${recordingId}`);
+    let har: HARFile;
+    let actions: Action[];
+    if (sealed) {
+      ({ har, actions } = JSON.parse(this.o.secretBox.open(sealed.toString('utf8'))) as { har: HARFile; actions: Action[] });
+    } else {
+      // Stored before sealed captures were kept: the redacted HAR (its placeholders become required inputs).
+      har = await this.getHar(recordingId);
+      actions = rec.actions;
+    }
+    const workflow = learn(har, { actions, target, recordingId, name: opts.name, ...(opts.workflowId ? { id: opts.workflowId } : {}), sealSecret: (plain) => this.o.secretBox.seal(plain) });
+    // A workflow learned in place of another is stored by the caller (PATCH: one update, as any edit).
+    if (!opts.workflowId) {
+      await this.o.store.put('workflow', workflow.id, workflow);
+      rec.workflowId = workflow.id;
+      delete rec.error;
+      await this.o.store.update('recording', rec.id, rec);
+    }
+    this.log.info('recording learned again', { recordingId, workflowId: workflow.id, steps: workflow.steps.length });
+    return workflow;
+  }
+
+  /** The requests a recording holds, as a target can name them (entry index, method, URL, status). */
+  async requests(recordingId: string): Promise<Array<{ entry: number; method: string; url: string; status: number; mimeType: string }>> {
+    const har = await this.getHar(recordingId);
+    return (har.log.entries ?? []).map((e, entry) => ({
+      entry,
+      method: String(e.request?.method ?? ''),
+      url: String(e.request?.url ?? ''),
+      status: Number(e.response?.status ?? 0),
+      mimeType: String(e.response?.content?.mimeType ?? ''),
+    }));
   }
 
   /** A recording that failed to start is forgotten (lease released, nothing kept). */

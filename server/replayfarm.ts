@@ -207,7 +207,7 @@ export class Replayfarm {
         open: [healthRoutes({ store: this.store, registry: this.registry, checks: { pool: () => this.pool.check() } })],
         v1: [
           recordingRoutes({ config: c, store: this.store, recordings }),
-          workflowRoutes({ store: this.store, clock: this.clock }),
+          workflowRoutes({ store: this.store, clock: this.clock, recordings }),
           runRoutes({ store: this.store, queue, workflows: this.workflows, validateInputs: (wf, inputs) => replayer.validateInputs(wf, inputs) }),
           openapiRoutes({ store: this.store }),
         ],

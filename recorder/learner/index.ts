@@ -1,2 +1,2 @@
 export { learn, type LearnOptions } from './learn.js';
-export type { TargetSpec } from './select.js';
+export { parseTarget, type TargetSpec } from './target.js';

@@ -10,7 +10,8 @@ import { outcomeOf } from './outcome.js';
 import { hardNoise, serviceWorkerDuplicates, siteOf, softNoise } from './noise.js';
 import { readRequest, slotsOf } from './request-model.js';
 import { resolveSlot, type ResolveContext } from './resolve.js';
-import { select, type TargetSpec } from './select.js';
+import { select } from './select.js';
+import { findTarget, namesTarget, type TargetSpec } from './target.js';
 import { sessionSpec } from './session.js';
 import { SourceIndex } from './source-index.js';
 import { renderRequest } from './template.js';
@@ -57,9 +58,9 @@ function mainSites(chains: Chain[], hard: Analysis['hard'], target?: TargetSpec)
   const out = new Set<string>();
   const doc = chains.find((c) => !hard[c.pos] && c.head.method === 'GET' && (c.head.resourceType === 'document' || c.final.mime.includes('html')) && c.final.status < 400);
   if (doc) out.add(siteOf(doc.head.url!));
-  if (target?.urlIncludes) {
-    const t = [...chains].reverse().find((c) => c.head.url && c.head.rawUrl.includes(target.urlIncludes!));
-    if (t) out.add(siteOf(t.head.url!));
+  if (namesTarget(target)) {
+    const t = findTarget(chains, target);
+    if (t !== undefined) out.add(siteOf(chains[t]!.head.url!));
   }
   if (out.size === 0) {
     const count = new Map<string, number>();
@@ -84,11 +85,11 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
   const hard = chains.map((c) => hardNoise(c, sw));
   // A target the caller names is wanted even if it looks like noise.
   const early: string[] = [];
-  const named = namedTarget(chains, opts.target ?? {}, false);
+  const named = namesTarget(opts.target) ? findTarget(chains, opts.target) : undefined;
   if (named !== undefined) hard[named] = null;
   else if (!hard.some((h) => h === null)) {
     // Everything looks like noise (a lone beacon, a websocket): keep the last answered request.
-    const last = namedTarget(chains, {}, true);
+    const last = findTarget(chains, {});
     if (last !== undefined) {
       early.push(`every request looked like noise (${hard[last]}); the last completed one was kept as the target`);
       hard[last] = null;
@@ -190,24 +191,16 @@ function navigatedValues(actions: Action[]): Set<string> {
     if (a.type !== 'goto' || !a.url) continue;
     try {
       const u = new URL(a.url);
-      u.searchParams.forEach((v) => out.add(v));
+      // A route (`route=/table/change`) names the app's page, not the person's choice.
+      u.searchParams.forEach((v) => {
+        if (!v.startsWith('/')) out.add(v);
+      });
       for (const seg of u.pathname.split('/')) if (seg) out.add(decodeURIComponent(seg));
     } catch {
       /* a URL that does not parse navigated nowhere */
     }
   }
   return out;
-}
-
-/** The last answered chain matching `spec`; with `any`, the last answered chain at all. */
-function namedTarget(chains: Chain[], spec: TargetSpec, any: boolean): number | undefined {
-  if (!any && !spec.method && !spec.urlIncludes) return undefined;
-  const m = spec.method?.toUpperCase();
-  for (let i = chains.length - 1; i >= 0; i--) {
-    const c = chains[i]!;
-    if (c.head.url && c.final.status > 0 && (!m || c.head.method === m) && (!spec.urlIncludes || c.head.rawUrl.includes(spec.urlIncludes))) return i;
-  }
-  return undefined;
 }
 
 function originPath(c: Chain): string | undefined {

@@ -3,6 +3,9 @@ import { closure, STATE_CHANGING, type Analysis } from './analysis.js';
 import type { Chain } from './chains.js';
 import { fingerprint } from './noise.js';
 import type { Typed } from './resolve.js';
+import { findTarget, namesTarget, noTarget, type TargetSpec } from './target.js';
+
+export type { TargetSpec } from './target.js';
 
 export interface Selection {
   target: number;
@@ -12,11 +15,6 @@ export interface Selection {
   login?: number;
   sessionCookies: string[];
   notes: string[];
-}
-
-export interface TargetSpec {
-  method?: string;
-  urlIncludes?: string;
 }
 
 const SESSION_COOKIE = /sess|sid|auth|token|jwt|login|remember|identity|csrf|xsrf|^_?user/i;
@@ -38,10 +36,9 @@ function lastWhere(a: Analysis, pred: (c: Chain) => boolean): number | undefined
 
 function pickTarget(a: Analysis, spec: TargetSpec | undefined, secretInputs: Set<string>): number {
   const usable = (c: Chain): boolean => !!c.head.url && c.final.status > 0;
-  if (spec && (spec.method || spec.urlIncludes)) {
-    const m = spec.method?.toUpperCase();
-    const t = lastWhere(a, (c) => usable(c) && (!m || c.head.method === m) && (!spec.urlIncludes || c.head.rawUrl.includes(spec.urlIncludes)));
-    if (t === undefined) throw new AppError('learn_failed', 'No recorded request matches the target', [{ message: `${spec.method ?? '*'} ${spec.urlIncludes ?? ''}`.trim() }]);
+  if (namesTarget(spec)) {
+    const t = findTarget(a.chains, spec);
+    if (t === undefined) throw noTarget(a.chains, spec);
     return t;
   }
   // A GET that fetches again what an earlier one already got (a poll that ran fewer than three

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AppError, type Config, type Recording, type RedisStore } from '../../core/index.js';
-import { parseActions, type RecordingManager } from '../../recorder/index.js';
+import { parseActions, parseTarget, type RecordingManager, type TargetSpec } from '../../recorder/index.js';
 import { readRawBody } from '../read-body.js';
 import { Checker, pagination, requireObject } from '../validate.js';
 
@@ -15,9 +15,10 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
 
   r.post('/hars', async (req, res) => {
     const name = typeof req.query.name === 'string' ? req.query.name.slice(0, 200) : undefined;
+    const target = targetOf(req.query.target, 'query.target');
     const body = await readRawBody(req, deps.config.harLimitBytes);
     if (body.length === 0) throw new AppError('invalid_har', 'The request body is empty: send a HAR file', [{ path: '', message: 'empty body' }]);
-    const result = await deps.recordings.ingest(body, { contentEncoding: req.get('content-encoding'), name });
+    const result = await deps.recordings.ingest(body, { contentEncoding: req.get('content-encoding'), name, target });
     res.status(201).json(result);
   });
 
@@ -42,6 +43,20 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
     res.json(await deps.recordings.get(req.params.id));
   });
 
+  r.get('/recordings/:id/requests', async (req, res) => {
+    res.json({ requests: await deps.recordings.requests(req.params.id) });
+  });
+
+  r.post('/recordings/:id/learn', async (req, res) => {
+    const body = requireObject(req.body ?? {});
+    const c = new Checker(body);
+    const name = c.string('name', { max: 200 });
+    c.done();
+    const target = targetOf(body.target, 'target');
+    if (!target) throw new AppError('invalid_request', 'Name the target: "METHOD /url/pattern/*" or "#entry"', [{ path: 'target', message: 'is required' }]);
+    res.status(201).json({ workflow: await deps.recordings.relearn(req.params.id, target, { name }) });
+  });
+
   r.get('/recordings/:id/har', async (req, res) => {
     res.json(await deps.recordings.getHar(req.params.id));
   });
@@ -57,4 +72,25 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   });
 
   return r;
+}
+
+/** A target as text (`POST /api/items/*`, `#12`) or as {method?, url?, entry?}; undefined when absent. */
+export function targetOf(raw: unknown, path: string): TargetSpec | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw === 'string') {
+    if (raw.length > 2000) throw new AppError('invalid_request', 'The target is too long', [{ path, message: 'at most 2000 characters' }]);
+    return parseTarget(raw);
+  }
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const o = raw as { method?: unknown; url?: unknown; entry?: unknown };
+    const bad = Object.keys(o).filter((k) => !['method', 'url', 'entry'].includes(k));
+    if (bad.length) throw new AppError('invalid_request', `Unknown target field ${bad[0]}`, [{ path: `${path}.${bad[0]}`, message: 'is not method, url or entry' }]);
+    if (o.method !== undefined && (typeof o.method !== 'string' || !/^[A-Za-z]{3,10}$/.test(o.method))) throw new AppError('invalid_request', 'target.method must be an HTTP method', [{ path: `${path}.method`, message: 'must be an HTTP method' }]);
+    if (o.url !== undefined && (typeof o.url !== 'string' || !o.url || o.url.length > 2000)) throw new AppError('invalid_request', 'target.url must be a URL or a piece of one', [{ path: `${path}.url`, message: 'must be a non-empty string' }]);
+    if (o.entry !== undefined && (typeof o.entry !== 'number' || !Number.isInteger(o.entry) || o.entry < 0)) throw new AppError('invalid_request', 'target.entry must be a HAR entry index', [{ path: `${path}.entry`, message: 'must be a whole number >= 0' }]);
+    const spec: TargetSpec = { ...(o.method ? { method: (o.method as string).toUpperCase() } : {}), ...(o.url ? { urlIncludes: o.url as string } : {}), ...(o.entry !== undefined ? { entry: o.entry as number } : {}) };
+    if (!Object.keys(spec).length) throw new AppError('invalid_request', 'An empty target names nothing', [{ path, message: 'give method, url or entry' }]);
+    return spec;
+  }
+  throw new AppError('invalid_request', 'A target is a string like "POST /api/items/*" or an object {method, url, entry}', [{ path, message: 'must be a string or an object' }]);
 }

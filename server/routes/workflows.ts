@@ -1,11 +1,15 @@
 import { Router } from 'express';
 import { AppError, type RedisStore, type Workflow } from '../../core/index.js';
 import { applyWorkflowPatch } from '../workflow-patch.js';
+import type { RecordingManager } from '../../recorder/index.js';
+import { targetOf } from './recordings.js';
 import { pagination } from '../validate.js';
 
 export interface WorkflowRouteDeps {
   store: RedisStore;
   clock: () => number;
+  /** Learns a workflow again with another target (PATCH {target}). */
+  recordings?: Pick<RecordingManager, 'relearn'>;
   /** Called after a delete, to drop what hangs off the workflow (sessions, runs). */
   onDelete?: (id: string) => Promise<void>;
 }
@@ -38,7 +42,23 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
     res.json(await loadWorkflow(deps.store, req.params.id));
   });
   r.patch('/workflows/:id', async (req, res) => {
-    const wf = await loadWorkflow(deps.store, req.params.id);
+    let wf = await loadWorkflow(deps.store, req.params.id);
+    const body = req.body as Record<string, unknown> | undefined;
+    if (body && typeof body === 'object' && !Array.isArray(body) && body.target !== undefined) {
+      // Another result: learned again from the recording (any request it holds), same id and name.
+      const target = targetOf(body.target, 'target')!;
+      if (!wf.recordingId || !deps.recordings) throw new AppError('invalid_request', 'This workflow has no recording to learn again from', [{ path: 'target', message: 'no recording' }]);
+      const again = await deps.recordings.relearn(wf.recordingId, target, { workflowId: wf.id, name: wf.name });
+      wf = { ...again, createdAt: wf.createdAt };
+      const { target: _t, ...rest } = body;
+      if (Object.keys(rest).length === 0) {
+        wf.updatedAt = new Date(deps.clock()).toISOString();
+        await deps.store.update('workflow', wf.id, wf);
+        res.json(wf);
+        return;
+      }
+      req.body = rest;
+    }
     const next = applyWorkflowPatch(wf, req.body, new Date(deps.clock()));
     await deps.store.update('workflow', wf.id, next);
     res.json(next);
