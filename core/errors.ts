@@ -33,6 +33,8 @@ export const ERROR_STATUS = {
   site_changed: 502,
   repair_failed: 502,
   outcome_mismatch: 502,
+  captcha_required: 502,
+  second_factor_required: 502,
   circuit_open: 503,
   run_deadline_exceeded: 504,
   // infrastructure

@@ -47,6 +47,11 @@ export function detect(step: WorkflowStep, view: ResponseView, ctx: DetectContex
     return { kind: 'broken', reason: `${what(step)} answered ${status}` };
   }
   if (Math.floor(status / 100) !== Math.floor(exp.status / 100)) return otherClass(step, view, ctx, compiledPatterns);
+  // A login recorded as post/redirect/get that is answered in place did not log in (a form shown
+  // again, a second step such as a one-time code).
+  if (step.bootstrap && step.stateChanging && step.redirects > 0 && res.hopUrls.length === 0 && status < 300 && session) {
+    return { kind: 'broken', reason: `${what(step)} answered in place where the recorded login redirected: the login did not go through` };
+  }
   if (exp.contentType !== undefined && status !== 204 && exp.status !== 204 && isJsonMime(exp.contentType)) {
     if (!view.isJsonType || !view.json.ok) {
       if (loginPage(view, ctx)) return { kind: 'broken', reason: `${what(step)} answered a login form instead of JSON` };

@@ -6,6 +6,7 @@ import type { CircuitBreaker } from './circuit-breaker.js';
 import { extract, ResponseView } from './extract.js';
 import { TransportError, type HttpClient } from './http-client.js';
 import type { ReplayMetrics } from './replay-metrics.js';
+import { humanCheck } from './human-check.js';
 import { checkOutcome } from './outcome-check.js';
 import { buildRequest } from './request-builder.js';
 import type { RunAbort } from './run-abort.js';
@@ -155,6 +156,14 @@ export class HttpStepRunner {
       }
       this.d.breaker.success(origin);
       const v = view!;
+      if (verdict.kind !== 'ok') {
+        // A CAPTCHA or a one-time-code form where the recording had none: no repair can help.
+        const human = humanCheck(v.res.contentType, v.text, `${step.id} (${step.description})`);
+        if (human) {
+          rec.status = 'failed';
+          throw new StepFailure(human.code, human.message, 'error', i);
+        }
+      }
       if (step.stateChanging && !step.bootstrap && (verdict.kind !== 'broken' || v.res.hopUrls.length > 0)) this.sent.add(step.id);
       if (verdict.kind === 'broken') {
         rec.status = 'failed';

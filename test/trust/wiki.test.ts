@@ -36,6 +36,8 @@ describe('trust: a single-entry-point wiki, recorded and replayed through the AP
   beforeEach(() => {
     site.readOnly = false;
     site.jsChallenge = false;
+    site.captcha = false;
+    site.twoFactor = false;
   });
 
   it('learns the inputs a person would name: user, password, the page and the text; the app constants stay constants', () => {
@@ -96,6 +98,21 @@ describe('trust: a single-entry-point wiki, recorded and replayed through the AP
     expect(r.fallback!.reason).to.include('re-logged in with the browser');
     expect(site.pages.get('browser-repair')).to.equal('Repaired in a browser');
     expect(site.pages.get('recpage')).to.equal(RECORDED);
+  });
+
+  it('a login that now wants a person (a CAPTCHA, a one-time code) fails at once with its own code, no browser tried', async () => {
+    for (const [flag, code] of [['captcha', 'captcha_required'], ['twoFactor', 'second_factor_required']] as const) {
+      site.revokeAll();
+      site[flag] = true;
+      const started = Date.now();
+      const r = await run({ inputs: { [page]: `human-${flag}`, text: 'Never written' } });
+      site[flag] = false;
+      expect(r.status, JSON.stringify(r)).to.equal('failed');
+      expect(r.error!.code, JSON.stringify(r)).to.equal(code);
+      expect(r.fallback, JSON.stringify(r)).to.equal(undefined);
+      expect(Date.now() - started).to.be.below(5000);
+      expect(site.pages.has(`human-${flag}`)).to.equal(false);
+    }
   });
 
   it('class 3 + 4: the redacted HAR of the recording learns a required password and no fake values; with nothing to replay in a browser a broken session fails at once with repair_failed', async () => {
