@@ -3,7 +3,8 @@ import { requireObject } from './validate.js';
 
 /**
  * PATCH /v1/workflows/:id body:
- * `{ name?, output?: { step }, inputs?: { <name>: { rename?, drop?, default?, description? } } }`.
+ * `{ name?, output?: { step }, inputs?: { <name>: { rename?, drop?, default?, description? } },
+ *   constants?: { <name>: { value?, promote? } }, target? }` (target is handled by the route: it learns again).
  * Renaming rewrites every reference (variable sources, actions); dropping an input freezes it to
  * its recorded default (a constant); neither may leave the workflow inconsistent.
  */
@@ -13,7 +14,7 @@ export function applyWorkflowPatch(wf: Workflow, body: unknown, now: Date): Work
   const next: Workflow = structuredClone(wf);
 
   for (const key of Object.keys(patch)) {
-    if (!['name', 'output', 'inputs'].includes(key)) details.push({ path: key, message: 'is not editable (name, output, inputs)' });
+    if (!['name', 'output', 'inputs', 'constants'].includes(key)) details.push({ path: key, message: 'is not editable (name, output, inputs, constants, target)' });
   }
   if (patch.name !== undefined) {
     if (typeof patch.name !== 'string' || !patch.name.trim() || patch.name.length > 200) details.push({ path: 'name', message: 'must be a non-empty string of at most 200 characters' });
@@ -29,6 +30,11 @@ export function applyWorkflowPatch(wf: Workflow, body: unknown, now: Date): Work
     const edits = patch.inputs;
     if (edits === null || typeof edits !== 'object' || Array.isArray(edits)) details.push({ path: 'inputs', message: 'must be an object keyed by input name' });
     else for (const [name, edit] of Object.entries(edits)) editInput(next, name, edit, details);
+  }
+  if (patch.constants !== undefined) {
+    const edits = patch.constants;
+    if (edits === null || typeof edits !== 'object' || Array.isArray(edits)) details.push({ path: 'constants', message: 'must be an object keyed by constant name' });
+    else for (const [name, edit] of Object.entries(edits)) editConstant(next, name, edit, details);
   }
   if (details.length) throw new AppError('invalid_request', `Invalid workflow edit: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
   next.updatedAt = now.toISOString();
@@ -86,5 +92,45 @@ function editInput(wf: Workflow, name: string, edit: unknown, details: ErrorDeta
     for (const v of wf.variables) if (v.source.kind === 'input' && v.source.input === name) v.source = { kind: 'input', input: to };
     for (const a of wf.actions) if (a.input === name) a.input = to;
     input.name = to;
+  }
+}
+
+/**
+ * A constant of the app (a value nobody typed): change its value, or promote it to an input
+ * (named as the constant, its value the default), when it turns out to vary between uses.
+ */
+function editConstant(wf: Workflow, name: string, edit: unknown, details: ErrorDetail[]): void {
+  const path = `constants.${name}`;
+  const v = wf.variables.find((x) => x.name === name && x.source.kind === 'constant');
+  if (!v) {
+    const names = wf.variables.filter((x) => x.source.kind === 'constant').map((x) => x.name);
+    details.push({ path, message: `no such constant (constants: ${names.join(', ') || 'none'})` });
+    return;
+  }
+  if (edit === null || typeof edit !== 'object' || Array.isArray(edit)) {
+    details.push({ path, message: 'must be an object like {"value":"new"} or {"promote":true}' });
+    return;
+  }
+  const e = edit as { value?: unknown; promote?: unknown };
+  const bad = Object.keys(e).filter((k) => k !== 'value' && k !== 'promote');
+  if (bad.length) details.push({ path: `${path}.${bad[0]}`, message: 'is not editable (value, promote)' });
+  let value = (v.source as { value: string }).value;
+  if (e.value !== undefined) {
+    if (typeof e.value !== 'string' || e.value.length > 10_000) {
+      details.push({ path: `${path}.value`, message: 'must be a string of at most 10000 characters' });
+      return;
+    }
+    value = e.value;
+    v.source = { kind: 'constant', value };
+    v.recorded = value;
+  }
+  if (e.promote !== undefined && e.promote !== true && e.promote !== false) details.push({ path: `${path}.promote`, message: 'must be true or false' });
+  if (e.promote === true) {
+    if (wf.inputs.some((i) => i.name === name)) {
+      details.push({ path: `${path}.promote`, message: `an input named ${name} exists already` });
+      return;
+    }
+    v.source = { kind: 'input', input: name };
+    wf.inputs.push({ name, type: 'string', secret: false, required: false, default: value, description: v.description.replace(/: a constant of the app.*$/, ''), origin: 'request' });
   }
 }

@@ -148,4 +148,16 @@ describe('trust: a single-entry-point wiki, recorded and replayed through the AP
     const failed = bad.steps.find((s) => s.status === 'failed');
     expect(failed?.reason, JSON.stringify(bad.steps)).to.be.a('string');
   });
+
+  it('class 5: constants are listed and editable; PATCH promotes one to an input, and bad edits are 400', async () => {
+    const bad = await api(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { constants: { nope: { promote: true }, rev: { colour: 1 } } } });
+    expect(bad.status, bad.text).to.equal(400);
+    expect(bad.json.error.details.map((d: { path: string }) => d.path)).to.deep.equal(['constants.nope', 'constants.rev.colour']);
+    const r = await api<Workflow>(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { constants: { rev: { promote: true } } } });
+    expect(r.status, r.text).to.equal(200);
+    expect(r.json.inputs.find((i) => i.name === 'rev')).to.include({ default: '0', secret: false });
+    const unknown = await api(app.url, `/v1/workflows/${wf.id}/runs`, { body: { inputs: { rev: '3', [page]: 'promoted', text: 'With a rev' }, mode: 'http', wait: 30 } });
+    expect(unknown.json.status, unknown.text).to.equal('succeeded');
+    expect(site.pages.get('promoted')).to.equal('With a rev');
+  });
 });
