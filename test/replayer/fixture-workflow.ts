@@ -87,7 +87,7 @@ export function fixtureWorkflow(url: string, secretBox: SecretBox, id = `wf_fixt
         redirects: 0,
         stateChanging: false,
         bootstrap: false,
-        expect: { status: 200, contentType: 'application/json', jsonKeys: ['createdAt', 'id', 'owner', 'title'] },
+        expect: { status: 200, contentType: 'application/json', jsonKeys: ['createdAt', 'id', 'owner', 'title'], shows: [{ input: 'title', where: 'body' }] },
       },
     ],
     variables: [
