@@ -59,8 +59,9 @@ export class SourceIndex {
   private readonly names = new Map<string, SourceRef[]>();
   /** Short numbers (`5`, an auto-draft's id) by value: too common to trace by value alone, traced with a fitting name. */
   private readonly shortNumbers = new Map<string, Array<{ ref: SourceRef; name: string }>>();
-  /** Chains that are pages the browser navigated to. */
+  /** Chains that are pages the browser navigated to, and what they offer (preferred sources). */
   private readonly documents = new Set<number>();
+  private readonly docMap = new Map<string, SourceRef[]>();
 
   add(value: string, chain: number, extractor: Extractor): void {
     const name = value === '' ? undefined : fieldName(extractor);
@@ -80,6 +81,11 @@ export class SourceIndex {
     const list = this.map.get(value);
     if (!list) this.map.set(value, [ref]);
     else list.push(ref);
+    if (this.documents.has(chain)) {
+      const docs = this.docMap.get(value);
+      if (!docs) this.docMap.set(value, [ref]);
+      else docs.push(ref);
+    }
   }
 
   /**
@@ -88,27 +94,7 @@ export class SourceIndex {
    * token that every XHR echoes would otherwise chain each call to the one before it).
    */
   find(value: string, before: number): SourceRef | undefined {
-    const list = this.map.get(value);
-    if (!list) return undefined;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]!.chain < before) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === 0) return undefined;
-    let end = lo - 1;
-    for (let i = lo - 1; i >= 0; i--) {
-      if (this.documents.has(list[i]!.chain)) {
-        end = i;
-        break;
-      }
-    }
-    const chain = list[end]!.chain;
-    let best = list[end]!;
-    for (let i = end - 1; i >= 0 && list[i]!.chain === chain; i--) if (list[i]!.rank <= best.rank) best = list[i]!;
-    return best;
+    return nearest(this.docMap.get(value), before) ?? nearest(this.map.get(value), before);
   }
 
   /**
@@ -238,4 +224,21 @@ export class SourceIndex {
     if (typeof node === 'string') this.add(node, pos, { type: 'json', path });
     else if (typeof node === 'number' && Number.isInteger(node)) this.add(String(node), pos, { type: 'json', path });
   }
+}
+
+/** In a list in chain order: the best-ranked ref of the last chain before `before`. */
+function nearest(list: SourceRef[] | undefined, before: number): SourceRef | undefined {
+  if (!list) return undefined;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.chain < before) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === 0) return undefined;
+  const chain = list[lo - 1]!.chain;
+  let best = list[lo - 1]!;
+  for (let i = lo - 2; i >= 0 && list[i]!.chain === chain; i--) if (list[i]!.rank <= best.rank) best = list[i]!;
+  return best;
 }
