@@ -1,4 +1,4 @@
-import type { BrowserContext, Frame, Page } from 'playwright';
+import type { BrowserContext, ElementHandle, Frame, Page } from 'playwright';
 import { performAction } from '../browser-pool/index.js';
 import type { Action, Logger } from '../core/index.js';
 import { BINDING, captureScriptSource, type CaptureEvent, type ElementInfo } from './capture-script.js';
@@ -28,6 +28,13 @@ const KINDS = new Set(['click', 'fill', 'press', 'select', 'nav', 'active']);
  * performAction and logged here directly, while the script's echoes of them are dropped, so both
  * kinds of recording produce the same log. Top-level navigations the page did not start itself
  * (address bar, back/forward, a new tab) become `goto`.
+ *
+ * Every selector that goes into the log must resolve to exactly the element acted on. The page
+ * offers candidates it checked with its model of Playwright's engines (selector-choice.ts); here
+ * Playwright itself checks them while the element is still there, and a candidate it does not
+ * resolve to that element is dropped when the page's model says it should have (the model
+ * strayed), but kept when the page changed since (the model's verdict at the time stands).
+ * Events are handled one at a time, in the order the pages sent them.
  */
 export class ActionCapture {
   readonly actions: Action[] = [];
@@ -39,6 +46,8 @@ export class ActionCapture {
   /** Pages whose top document announced a navigation it started itself. */
   private readonly navIntent = new WeakSet<Page>();
   private readonly inputNames = new Map<string, string>();
+  /** Handling of page events and log writes, in order. */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ActionCaptureOptions) {
     this.now = opts.now ?? Date.now;
@@ -58,13 +67,15 @@ export class ActionCapture {
   async perform(page: Page, action: Action, timeoutMs?: number): Promise<void> {
     const pageUrl = page.url();
     this.scripting++;
+    let target: Target | undefined;
     try {
-      let info: ElementInfo | undefined;
-      if (action.selector && action.type !== 'waitFor') info = await this.describe(page, action.selector, timeoutMs);
+      if (action.selector && action.type !== 'waitFor') target = await this.target(page, action, timeoutMs);
       await performAction(page, action, { timeoutMs });
+      const selector = target ? await this.chooseScripted(target, action) : undefined;
       await this.settle(page);
-      this.push(this.scripted(action, info, pageUrl));
+      await this.enqueue(() => this.push(this.scripted(action, selector, target?.info, pageUrl)));
     } finally {
+      await target?.handle.dispose().catch(() => undefined);
       this.scripting--;
     }
   }
@@ -75,6 +86,7 @@ export class ActionCapture {
       page.frames().map((f) => f.evaluate(() => (window as unknown as { __rfFlush?: () => void }).__rfFlush?.()).catch(() => undefined)),
     );
     await this.settle(page);
+    await this.chain;
   }
 
   private watch(page: Page): void {
@@ -86,7 +98,8 @@ export class ActionCapture {
         return;
       }
       if (this.scripting > 0 || !/^https?:/i.test(url)) return;
-      this.push({ type: 'goto', url, pageUrl: url, at: this.at() });
+      const at = this.at();
+      void this.enqueue(() => this.push({ type: 'goto', url, pageUrl: url, at }));
     });
   }
 
@@ -101,26 +114,56 @@ export class ActionCapture {
       .catch(() => undefined);
   }
 
-  private async describe(page: Page, selector: string, timeoutMs?: number): Promise<ElementInfo | undefined> {
+  /** The element a scripted action is about, with the page's candidates checked by Playwright before the action. */
+  private async target(page: Page, action: Action, timeoutMs?: number): Promise<Target | undefined> {
+    let handle: ElementHandle | undefined;
     try {
-      const handle = await page.locator(selector).first().elementHandle({ timeout: timeoutMs ?? 15_000 });
-      try {
-        const info = await handle.evaluate((el: Element) => (window as unknown as { __rfDescribe?: (e: Element) => ElementInfo }).__rfDescribe?.(el));
-        const frame = await handle.ownerFrame();
-        if (info && frame && frame !== page.mainFrame()) info.selector = `${await framePrefix(frame)} >> internal:control=enter-frame >> ${info.selector}`;
-        return info;
-      } finally {
-        await handle.dispose();
+      handle = (await page.locator(action.selector!).first().elementHandle({ timeout: timeoutMs ?? 15_000 })) as ElementHandle;
+      const frame = await handle.ownerFrame();
+      const info = await handle.evaluate((el: Element) => (window as unknown as { __rfDescribe?: (e: Element) => ElementInfo }).__rfDescribe?.(el));
+      if (!frame || !info) throw new Error('element not described');
+      const candidates = info.candidates.map((c) => c.selector);
+      // The script's own selector, when it names exactly this element and not what was typed,
+      // ranks above a CSS path (it is the author's choice, and less positional than ours).
+      const own = action.selector!;
+      const typed = this.actions.some((a) => a.type === 'fill' && !a.secret && (a.value ?? '').length >= 3 && own.toLowerCase().includes(a.value!.toLowerCase()));
+      if (frame === page.mainFrame() && !typed && !candidates.includes(own)) {
+        const css = info.candidates.findIndex((c) => c.kind === 'css');
+        candidates.splice(css < 0 ? candidates.length : css, 0, own);
       }
+      const confirmed: string[] = [];
+      for (const c of candidates) {
+        if (await resolvesTo(frame, c, handle)) confirmed.push(c);
+        // a click is named as it was before it; a fill also as it is after (below)
+        if (confirmed.length && action.type !== 'fill') break;
+      }
+      const prefix = frame === page.mainFrame() ? '' : await framePrefix(frame);
+      return { handle, frame, info, confirmed, prefix };
     } catch {
+      await handle?.dispose().catch(() => undefined);
       return undefined; // performAction reports the real problem
     }
   }
 
-  private scripted(action: Action, info: ElementInfo | undefined, pageUrl: string): Action {
+  private async chooseScripted(t: Target, action: Action): Promise<string> {
+    let chosen = t.confirmed[0];
+    if (action.type === 'fill' && t.confirmed.length > 1) {
+      for (const c of t.confirmed) {
+        if (await resolvesTo(t.frame, c, t.handle)) {
+          chosen = c;
+          break;
+        }
+      }
+    }
+    // Nothing of ours resolves to it by Playwright's reckoning: the script's selector reached it.
+    if (!chosen) return action.selector!;
+    return t.prefix ? `${t.prefix} >> ${ENTER_FRAME} >> ${chosen}` : chosen;
+  }
+
+  private scripted(action: Action, selector: string | undefined, info: ElementInfo | undefined, pageUrl: string): Action {
     const a: Action = { type: action.type };
     if (action.url !== undefined) a.url = action.url;
-    if (action.selector !== undefined) a.selector = action.type === 'waitFor' ? action.selector : (info?.selector ?? action.selector);
+    if (action.selector !== undefined) a.selector = action.type === 'waitFor' ? action.selector : (selector ?? action.selector);
     if (action.key !== undefined) a.key = action.key;
     if (action.value !== undefined) a.value = action.value;
     if (action.type === 'fill' || action.type === 'select') {
@@ -143,18 +186,19 @@ export class ActionCapture {
       return;
     }
     if (this.scripting > 0) return;
-    void this.fromPage(source.frame, ev);
+    const at = this.at();
+    void this.enqueue(() => this.fromPage(source.frame, ev, at));
   }
 
-  private async fromPage(frame: Frame, ev: CaptureEvent): Promise<void> {
-    let selector = ev.selector ?? '';
+  private async fromPage(frame: Frame, ev: CaptureEvent, at: number): Promise<void> {
+    let selector = (await this.confirm(frame, ev)) ?? ev.selector ?? '';
     if (!ev.top) {
-      const prefix = await framePrefix(frame).catch(() => undefined);
+      const prefix = ev.frames?.length ? ev.frames.join(` >> ${ENTER_FRAME} >> `) : await within(framePrefix(frame));
       if (prefix === undefined) {
         this.opts.logger.debug('action in a frame that cannot be addressed: skipped', { kind: ev.kind });
         return;
       }
-      selector = `${prefix} >> internal:control=enter-frame >> ${selector}`;
+      selector = `${prefix} >> ${ENTER_FRAME} >> ${selector}`;
     }
     const a: Action = { type: ev.kind as Action['type'], selector };
     if (ev.kind === 'press') a.key = ev.key;
@@ -167,8 +211,47 @@ export class ActionCapture {
       if (last && last.value === a.value) return;
     }
     a.pageUrl = ev.url;
-    a.at = this.at();
+    a.at = at;
     this.push(a);
+  }
+
+  /**
+   * The first of the page's candidates that Playwright resolves to exactly the element, or that
+   * the page changed under since the event; undefined when the element is gone (navigation,
+   * removal) and the page's choice stands.
+   */
+  private async confirm(frame: Frame, ev: CaptureEvent): Promise<string | undefined> {
+    const candidates = ev.candidates ?? [];
+    if (!ev.ref || candidates.length < 2 || frame.isDetached()) return undefined;
+    const check = async (): Promise<string | undefined> => {
+      const handle = await frame.evaluateHandle((ref: string) => (window as unknown as { __rfTarget?: (r: string) => Element | undefined }).__rfTarget?.(ref), ev.ref!);
+      try {
+        const el = handle.asElement();
+        if (!el) return undefined;
+        const model = await el.evaluate((_: Node, ref: string) => (window as unknown as { __rfRecheck?: (r: string) => boolean[] | null }).__rfRecheck?.(ref) ?? null, ev.ref!);
+        for (const [i, c] of candidates.entries()) {
+          if (await resolvesTo(frame, c, el)) return c;
+          if (!model || model[i] === false) return c;
+          this.opts.logger.debug('a selector the page chose does not resolve to its element in Playwright: skipped', { kind: ev.kind });
+        }
+        return undefined;
+      } finally {
+        await handle.dispose().catch(() => undefined);
+      }
+    };
+    return within(check());
+  }
+
+  /** Runs `fn` after everything queued before it; a failure is logged, never breaks the chain. */
+  private enqueue(fn: () => unknown): Promise<void> {
+    const next = this.chain.then(fn).then(
+      () => undefined,
+      (err: unknown) => {
+        this.opts.logger.debug('action not logged', { error: err instanceof Error ? err.message : String(err) });
+      },
+    );
+    this.chain = next;
+    return next;
   }
 
   /** One input name per field; a different field with the same name gets `_2`, `_3`. */
@@ -190,6 +273,40 @@ export class ActionCapture {
   }
 }
 
+const ENTER_FRAME = 'internal:control=enter-frame';
+/** Longest wait for Playwright to look at the page about one event (the log waits in order). */
+const CHECK_TIMEOUT_MS = 3000;
+
+/** The promise's value, or undefined when it fails or takes longer than CHECK_TIMEOUT_MS. */
+async function within<T>(p: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), CHECK_TIMEOUT_MS)));
+  try {
+    return await Promise.race([p.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Target {
+  handle: ElementHandle;
+  frame: Frame;
+  info: ElementInfo;
+  /** Candidates Playwright resolved to exactly the element before the action, best first. */
+  confirmed: string[];
+  /** The frame chain, empty in the top document. */
+  prefix: string;
+}
+
+/** Does `selector` match exactly one element in `frame`, and is it `el`? */
+async function resolvesTo(frame: Frame, selector: string, el: ElementHandle): Promise<boolean> {
+  try {
+    return await frame.locator(selector).evaluateAll((els: Element[], target: Element) => els.length === 1 && els[0] === target, el as ElementHandle<Element>);
+  } catch {
+    return false; // not a selector Playwright parses, or the frame went away
+  }
+}
+
 /** The selector chain of an iframe, from the top document down. */
 async function framePrefix(frame: Frame): Promise<string> {
   const parts: string[] = [];
@@ -202,7 +319,7 @@ async function framePrefix(frame: Frame): Promise<string> {
     parts.unshift(info.selector);
     f = f.parentFrame();
   }
-  return parts.join(' >> internal:control=enter-frame >> ');
+  return parts.join(` >> ${ENTER_FRAME} >> `);
 }
 
 /** The page is not trusted: keep only known kinds and bounded strings. */
@@ -215,6 +332,10 @@ function sanitize(raw: unknown): CaptureEvent | undefined {
   if (r.kind === 'nav' || r.kind === 'active') return ev;
   ev.selector = str(r.selector);
   if (!ev.selector) return undefined;
+  const strings = (v: unknown, max: number) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= 2000).slice(0, max) : undefined);
+  ev.candidates = strings(r.candidates, 16);
+  ev.frames = strings(r.frames, 10);
+  if (typeof r.ref === 'string' && r.ref.length <= 40) ev.ref = r.ref;
   ev.value = str(r.value);
   ev.key = str(r.key);
   ev.input = str(r.input)?.slice(0, 64);

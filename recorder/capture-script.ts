@@ -1,12 +1,18 @@
 /**
  * The script injected into every frame of a recording (context.addInitScript). It watches what the
- * person does and reports it through the `__rfRecord` binding; it also exposes `__rfDescribe(el)`
- * (robust selector + input name + secret flag of an element, used for scripted actions so that
- * both kinds of recording describe elements alike) and `__rfFlush()` (reports pending typing).
+ * person does and reports it through the `__rfRecord` binding, each element named by the
+ * selectors that resolve to exactly it (selector-choice.ts), best first. It also exposes
+ * `__rfDescribe(el)` (those selectors + input name + secret flag of an element, used for scripted
+ * actions so that both kinds of recording describe elements alike), `__rfFlush()` (reports
+ * pending typing), and, for ActionCapture's check with Playwright's own engines, `__rfTarget(ref)`
+ * (the element an event was about) and `__rfRecheck(ref)` (whether each of its selectors still
+ * resolves to it, by the in-page model).
  *
  * Written as a function so that it is type-checked; it runs in the page, so it must not use
  * anything from the module scope. Serialised by captureScriptSource().
  */
+import { selectorChoice, type Candidate, type CheckedCandidate, type SelectorChoice } from './selector-choice.js';
+
 export const BINDING = '__rfRecord';
 
 /**
@@ -16,7 +22,14 @@ export const BINDING = '__rfRecord';
  */
 export interface CaptureEvent {
   kind: 'click' | 'fill' | 'press' | 'select' | 'nav' | 'active';
+  /** The page's choice: the first of `candidates`. */
   selector?: string;
+  /** Every selector that resolved to exactly the element when it was acted on, best first. */
+  candidates?: string[];
+  /** Names the element for `__rfTarget`/`__rfRecheck` while the document lives. */
+  ref?: string;
+  /** In a same-origin frame: the selector of each frame element from the top down. */
+  frames?: string[];
   value?: string;
   key?: string;
   input?: string;
@@ -27,11 +40,12 @@ export interface CaptureEvent {
 
 export interface ElementInfo {
   selector: string;
+  candidates: Candidate[];
   input: string;
   secret: boolean;
 }
 
-function pageScript(binding: string): void {
+function pageScript(binding: string, makeChooser: (echoesTyping: (text: string) => boolean) => SelectorChoice): void {
   const w = window as unknown as Record<string, unknown>;
   if (w.__rfInstalled) return;
   Object.defineProperty(w, '__rfInstalled', { value: true });
@@ -45,52 +59,10 @@ function pageScript(binding: string): void {
   };
 
   const norm = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
-  const q = (s: string) => JSON.stringify(s);
-  const unique = (css: string) => {
-    try {
-      return document.querySelectorAll(css).length === 1;
-    } catch {
-      return false;
-    }
-  };
 
   const TEXT_TYPES = ['', 'text', 'email', 'search', 'tel', 'url', 'password', 'number', 'date', 'datetime-local', 'month', 'week', 'time', 'color'];
   const isTextField = (el: Element) =>
     el instanceof HTMLTextAreaElement || (el instanceof HTMLInputElement && TEXT_TYPES.includes(el.type)) || (el instanceof HTMLElement && el.isContentEditable);
-
-  const implicitRole = (el: Element): string => {
-    const explicit = norm(el.getAttribute('role')).split(' ')[0];
-    if (explicit) return explicit;
-    const tag = el.tagName.toLowerCase();
-    if (tag === 'button') return 'button';
-    if (tag === 'a' && el.hasAttribute('href')) return 'link';
-    if (tag === 'input') {
-      const t = (el as HTMLInputElement).type;
-      if (['button', 'submit', 'reset', 'image'].includes(t)) return 'button';
-      if (t === 'checkbox' || t === 'radio') return t;
-    }
-    return '';
-  };
-
-  const textOf = (el: Element) => norm((el as HTMLElement).innerText ?? el.textContent);
-
-  const accessibleName = (el: Element): string => {
-    const by = el.getAttribute('aria-labelledby');
-    if (by) {
-      const t = norm(by.split(/\s+/).map((id) => textOf(document.getElementById(id) ?? document.createElement('i'))).join(' '));
-      if (t) return t;
-    }
-    const aria = norm(el.getAttribute('aria-label'));
-    if (aria) return aria;
-    if (el instanceof HTMLInputElement) {
-      if (['submit', 'button', 'reset'].includes(el.type)) return norm(el.value) || (el.type === 'submit' ? 'Submit' : el.type === 'reset' ? 'Reset' : '');
-      if (el.type === 'image') return norm(el.alt);
-    }
-    const labels = (el as HTMLInputElement).labels;
-    if (labels && labels.length) return norm(Array.from(labels).map(textOf).join(' '));
-    const t = textOf(el);
-    return t || norm(el.getAttribute('title'));
-  };
 
   // What the person typed (not secrets) is kept for the tab: a link or button whose name echoes
   // it ("My new item" after creating "My new item") must not be selected by that text, or the
@@ -118,68 +90,7 @@ function pageScript(binding: string): void {
     return typedValues().some((t) => low.includes(t));
   };
 
-  const cssPath = (el: Element): string => {
-    const parts: string[] = [];
-    let cur: Element | null = el;
-    while (cur && cur !== document.documentElement && parts.length < 8) {
-      const tag = cur.tagName.toLowerCase();
-      if (cur.id && !/\d{3,}|:/.test(cur.id) && unique(`#${CSS.escape(cur.id)}`)) {
-        parts.unshift(`#${CSS.escape(cur.id)}`);
-        break;
-      }
-      const parent: Element | null = cur.parentElement;
-      // a stable class (not generated: no long digit runs, no hashes) says what the element is
-      const cls = Array.from(cur.classList).find((c) => /^[a-z][a-z-]{2,30}$/i.test(c));
-      let part = cls ? `${tag}.${CSS.escape(cls)}` : tag;
-      if (parent) {
-        const same = Array.from(parent.children).filter((c) => c.tagName === cur!.tagName);
-        if (same.length > 1) part += `:nth-of-type(${same.indexOf(cur) + 1})`;
-      }
-      parts.unshift(part);
-      // a lone `a` or `button` is unique only until the page grows: anchor it to a parent
-      if (parts.length >= 2 && unique(parts.join(' > '))) break;
-      cur = parent;
-    }
-    return parts.join(' > ');
-  };
-
-  const selectorOf = (el: Element): string => {
-    const tag = el.tagName.toLowerCase();
-    for (const attr of ['data-testid', 'data-test-id', 'data-test', 'data-qa', 'data-cy']) {
-      const v = el.getAttribute(attr);
-      if (v) {
-        const css = `[${attr}=${q(v)}]`;
-        if (unique(css)) return css;
-      }
-    }
-    // Ids that look generated (React's :r1:, numbered ids) change between page loads.
-    if (el.id && !/\d{3,}|:/.test(el.id) && unique(`#${CSS.escape(el.id)}`)) return `#${CSS.escape(el.id)}`;
-    const name = el.getAttribute('name');
-    if (name) {
-      const css = `${tag}[name=${q(name)}]`;
-      if (unique(css)) return css;
-      const value = el.getAttribute('value');
-      if (value !== null && unique(`${css}[value=${q(value)}]`)) return `${css}[value=${q(value)}]`;
-    }
-    for (const attr of ['placeholder', 'aria-label', 'title', 'alt']) {
-      const v = el.getAttribute(attr);
-      if (v && v.length <= 80 && unique(`${tag}[${attr}=${q(v)}]`)) return `${tag}[${attr}=${q(v)}]`;
-    }
-    const role = implicitRole(el);
-    if (role) {
-      const accName = accessibleName(el);
-      if (accName && accName.length <= 80 && !echoesTyping(accName)) {
-        const same = Array.from(document.querySelectorAll('*')).filter((x) => implicitRole(x) === role && accessibleName(x) === accName);
-        if (same.length === 1) return `role=${role}[name=${q(accName)}s]`;
-      }
-    }
-    const text = textOf(el);
-    if (text && text.length <= 60 && !isTextField(el) && !echoesTyping(text)) {
-      const matches = Array.from(document.querySelectorAll('body *')).filter((x) => textOf(x) === text && !Array.from(x.children).some((c) => textOf(c) === text));
-      if (matches.length === 1 && matches[0] === el) return `text=${q(text)}`;
-    }
-    return cssPath(el);
-  };
+  const chooser = makeChooser(echoesTyping);
 
   const snake = (s: string) =>
     s
@@ -222,17 +133,63 @@ function pageScript(binding: string): void {
     return false;
   };
 
-  const describe = (el: Element) => ({ selector: selectorOf(el), input: inputName(el), secret: isSecret(el) });
+  const describe = (el: Element): ElementInfo => {
+    const c = chooser.candidates(el);
+    return { selector: c[0]!.selector, candidates: c.map(({ selector, kind }) => ({ selector, kind })), input: inputName(el), secret: isSecret(el) };
+  };
   Object.defineProperty(w, '__rfDescribe', { value: describe });
+
+  // The elements events were about, for ActionCapture's check with Playwright (a few recent ones).
+  const refs = new Map<string, { el: Element; checked: CheckedCandidate[] }>();
+  const doc = Math.random().toString(36).slice(2, 10);
+  let seq = 0;
+  Object.defineProperty(w, '__rfTarget', { value: (ref: string) => refs.get(ref)?.el });
+  Object.defineProperty(w, '__rfRecheck', { value: (ref: string) => refs.get(ref)?.checked.map((c) => c.holds()) ?? null });
+
+  // The frame elements above this document, when every one is same-origin (else ActionCapture asks Playwright).
+  const framePath = (): string[] | undefined => {
+    const out: string[] = [];
+    try {
+      for (let win: Window = window; win !== win.top; win = win.parent) {
+        const fn = (win.parent as unknown as Record<string, unknown>).__rfDescribe as ((e: Element) => ElementInfo) | undefined;
+        if (!win.frameElement || typeof fn !== 'function') return undefined;
+        out.unshift(fn(win.frameElement).selector);
+      }
+    } catch {
+      return undefined; // a cross-origin parent
+    }
+    return out;
+  };
+
+  const about = (el: Element, checked: CheckedCandidate[] = chooser.candidates(el)) => {
+    const ref = `${doc}.${++seq}`;
+    refs.set(ref, { el, checked });
+    if (refs.size > 50) refs.delete(refs.keys().next().value!);
+    return { selector: checked[0]!.selector, candidates: checked.map((c) => c.selector), ref, frames: top ? undefined : framePath() };
+  };
 
   const valueOf = (el: Element) => (el instanceof HTMLElement && el.isContentEditable && !('value' in el) ? el.innerText : String((el as HTMLInputElement).value ?? ''));
 
+  // A field is named as it was before the typing: a replay fills it in that state, and pages
+  // relabel fields as they fill (aria-label "Empty block" → "Block: Paragraph"). Selectors that
+  // hold before and after come first, as they do not depend on what the field contains.
+  const beforeTyping = new WeakMap<Element, CheckedCandidate[]>();
   const dirty = new Set<Element>();
+  const typing = (el: Element) => {
+    if (!beforeTyping.has(el)) beforeTyping.set(el, chooser.candidates(el));
+  };
   const flush = (el: Element) => {
     if (!dirty.delete(el) || !el.isConnected) return;
-    const d = describe(el);
-    if (!d.secret) remember(valueOf(el));
-    send({ kind: 'fill', value: valueOf(el), ...d });
+    const before = beforeTyping.get(el);
+    beforeTyping.delete(el);
+    let checked = before;
+    if (before) {
+      const now = before.map((c) => c.holds());
+      checked = [...before.filter((_, i) => now[i]), ...before.filter((_, i) => !now[i])];
+    }
+    const secret = isSecret(el);
+    if (!secret) remember(valueOf(el));
+    send({ kind: 'fill', value: valueOf(el), input: inputName(el), secret, ...about(el, checked) });
   };
   const flushAll = () => [...dirty].forEach(flush);
   Object.defineProperty(w, '__rfFlush', { value: flushAll });
@@ -241,10 +198,20 @@ function pageScript(binding: string): void {
   const CLICKABLE = 'button,a[href],input,select,textarea,label,summary,[role=button],[role=link],[role=checkbox],[role=radio],[role=tab],[role=menuitem],[role=option],[role=switch],[onclick],[data-testid]';
 
   document.addEventListener(
+    'beforeinput',
+    (e) => {
+      const el = targetOf(e);
+      if (el instanceof Element && isTextField(el)) typing(el);
+    },
+    true,
+  );
+  document.addEventListener(
     'input',
     (e) => {
       const el = targetOf(e);
-      if (el instanceof Element && isTextField(el)) dirty.add(el);
+      if (!(el instanceof Element) || !isTextField(el)) return;
+      typing(el); // autofill and scripts fire no beforeinput
+      dirty.add(el);
     },
     true,
   );
@@ -255,7 +222,7 @@ function pageScript(binding: string): void {
       if (el instanceof HTMLSelectElement) {
         // Typing elsewhere came first, even when the select was changed without taking focus.
         flushAll();
-        send({ kind: 'select', value: el.value, ...describe(el) });
+        send({ kind: 'select', value: el.value, input: inputName(el), secret: isSecret(el), ...about(el) });
       }
       else if (el instanceof Element && isTextField(el)) {
         dirty.add(el);
@@ -278,7 +245,7 @@ function pageScript(binding: string): void {
       if (isTextField(el) || el instanceof HTMLSelectElement) return;
       if (el instanceof HTMLLabelElement && el.control && (isTextField(el.control) || el.control instanceof HTMLSelectElement)) return;
       flushAll();
-      send({ kind: 'click', ...describe(el) });
+      send({ kind: 'click', ...about(el) });
     },
     true,
   );
@@ -290,8 +257,9 @@ function pageScript(binding: string): void {
       if (!(el instanceof Element)) return;
       flushAll();
       const mods = [e.ctrlKey && 'Control', e.altKey && 'Alt', e.metaKey && 'Meta', e.shiftKey && 'Shift'].filter(Boolean);
-      const target = el === document.body || el === document.documentElement ? 'body' : describe(el).selector;
-      send({ kind: 'press', selector: target, key: [...mods, e.key].join('+') });
+      const key = [...mods, e.key].join('+');
+      if (el === document.body || el === document.documentElement) send({ kind: 'press', selector: 'body', key, frames: top ? undefined : framePath() });
+      else send({ kind: 'press', key, ...about(el) });
     },
     true,
   );
@@ -311,5 +279,5 @@ function pageScript(binding: string): void {
 
 /** The injected script's source, with a stand-in for the `__name` helper that tsx/esbuild may add. */
 export function captureScriptSource(): string {
-  return `(() => { const __name = (f) => f; (${pageScript.toString()})(${JSON.stringify(BINDING)}); })();`;
+  return `(() => { const __name = (f) => f; (${pageScript.toString()})(${JSON.stringify(BINDING)}, ${selectorChoice.toString()}); })();`;
 }

@@ -76,7 +76,7 @@ describe('recorder: what the injected script captures', function () {
       { type: 'click', selector: 'input[name="terms"]', input: undefined, secret: false, value: undefined },
       { type: 'click', selector: '[data-testid="magic"]', input: undefined, secret: false, value: undefined },
       { type: 'click', selector: 'text="Only once"', input: undefined, secret: false, value: undefined },
-      { type: 'click', selector: 'div:nth-of-type(2) > i:nth-of-type(2)', input: undefined, secret: false, value: undefined },
+      { type: 'click', selector: '#f > div:nth-of-type(2) > i:nth-of-type(2)', input: undefined, secret: false, value: undefined },
       { type: 'click', selector: 'iframe[name="child"] >> internal:control=enter-frame >> #inner', input: undefined, secret: false, value: undefined },
       { type: 'click', selector: 'role=button[name="Send it"s]', input: undefined, secret: false, value: undefined },
     ]);
