@@ -127,7 +127,9 @@ export class Catalogue {
 
   private requestInput(s: Slot, stepId: string, secret: boolean): string {
     const base = lastKey(s.key);
-    const key = `in|${base}|${s.value}`;
+    // One value used in several places (a page name in the URL and in the form) is one input;
+    // short values only under one name (`2` here and `2` there are not the same thing).
+    const key = s.value.length >= 4 ? `in|${s.value}` : `in|${base}|${s.value}`;
     const known = this.byKey.get(key);
     if (known) return this.inputVar(known, '');
     const name = this.names.take(base);

@@ -270,4 +270,17 @@ describe('learner: guards and fallbacks', () => {
     for (const s of wf.steps) expect(s.request.headers.map((h) => h.name.toLowerCase())).to.not.include('cookie');
     expect(JSON.stringify(wf)).to.not.include('sess_0a0b0c0d0e');
   });
+
+  it('class 5: one value used in several places is one input, under the name of its first place', () => {
+    const wf = learnOf([{ url: `${ORIGIN}/api/pages/save?page=Garden%20notes`, post: formPost({ title: 'Garden notes', text: 'Tomatoes need sun' }), ...json({ saved: true }) }]);
+    expect(wf.inputs.map((i) => i.name)).to.deep.equal(['page', 'text']);
+    const fields = (lastStep(wf).request.body as { fields: Array<{ name: string; value: string }> }).fields;
+    expect(fields.find((f) => f.name === 'title')!.value).to.equal('{{page}}');
+  });
+
+  it('class 5: a numeric setting whose name says password is not a secret', () => {
+    const wf = learnOf([{ url: `${ORIGIN}/admin/settings`, post: formPost({ password_min_length: '12', site_title: 'My site title' }), ...json({ ok: true }) }]);
+    const settings = wf.inputs.filter((i) => i.secret);
+    expect(settings, JSON.stringify(wf.inputs)).to.deep.equal([]);
+  });
 });
