@@ -6,8 +6,11 @@ export type Verdict =
   | { kind: 'ok' }
   /** 5xx or 429: worth retrying; retryAfterMs from Retry-After when the site sent one. */
   | { kind: 'transient'; reason: string; retryAfterMs?: number }
-  /** The session no longer works (or the login did not work): repair it. */
-  | { kind: 'broken'; reason: string }
+  /**
+   * The session no longer works (or the login did not work): repair it. `landing`: the answer was
+   * a redirect to the login page's path that was not followed, so the page there is unseen.
+   */
+  | { kind: 'broken'; reason: string; landing?: string }
   /** The response no longer has the recorded shape: the site changed. */
   | { kind: 'drift'; reason: string }
   /** The site refused the request for another reason (unexpected 4xx). */
@@ -41,7 +44,8 @@ export function detect(step: WorkflowStep, view: ResponseView, ctx: DetectContex
   // Landing on the login page's URL counts when the page there is a login form (or unseen: a
   // redirect not followed); the same URL showing the app after a login is no broken session.
   if (session?.loginUrl && !ctx.expectsLoginPage && redirectedToLogin(res.hopUrls, res.locations, res.url, session.loginUrl, exp.redirectTo) && (status < 200 || status >= 300 || !isHtml(res.contentType) || PASSWORD_FIELD.test(view.text))) {
-    return { kind: 'broken', reason: `${what(step)} was redirected to the login page ${loginPathOf(session.loginUrl)}` };
+    const unseen = status >= 300 && status < 400 && res.hopUrls.length === 0 ? res.locations[res.locations.length - 1] : undefined;
+    return { kind: 'broken', reason: `${what(step)} was redirected to the login page ${loginPathOf(session.loginUrl)}`, ...(unseen !== undefined ? { landing: unseen } : {}) };
   }
   if (session && status !== exp.status && (session.brokenStatuses?.length ? session.brokenStatuses : DEFAULT_BROKEN_STATUSES).includes(status)) {
     return { kind: 'broken', reason: `${what(step)} answered ${status}` };

@@ -115,6 +115,7 @@ export class HttpStepRunner {
         if (res.setCookies.size) this.dirty = true;
         view = new ResponseView(res);
         verdict = detect(step, view, this.c.detect[i]!, this.c.patterns);
+        if (verdict.kind === 'broken' && verdict.landing !== undefined) verdict = await this.judgeLanding(step, verdict, res.url, timeoutMs);
       } catch (err) {
         if (!(err instanceof TransportError)) {
           rec.status = 'failed';
@@ -205,6 +206,31 @@ export class HttpStepRunner {
       }
       this.scope.set(name, value);
     }
+  }
+
+  /**
+   * A redirect to the login page's path that was not followed: look where it lands. A page there
+   * without a login form (`/index.php?route=/`, the app's home on a single-entry-point app) is no
+   * broken session but an answer the step did not expect.
+   */
+  private async judgeLanding(step: WorkflowStep, verdict: Extract<Verdict, { kind: 'broken' }>, from: string, timeoutMs: number): Promise<Verdict> {
+    let url: URL;
+    try {
+      url = new URL(verdict.landing!, from);
+    } catch {
+      return verdict;
+    }
+    if (!this.c.origins.has(url.origin)) return verdict;
+    try {
+      const res = await this.d.client.send({ method: 'GET', url: url.href, parsedUrl: url, headers: { accept: 'text/html,application/xhtml+xml' } }, { jar: this.jar, origins: this.c.origins, maxHops: 5, signal: this.signal.live ? this.signal : undefined, timeoutMs });
+      const text = res.body.toString('utf8');
+      if (res.status >= 200 && res.status < 300 && !/<input\b[^>]*\btype\s*=\s*["']?password\b/i.test(text)) {
+        return { kind: 'error', reason: `${step.id} (${step.description}) was redirected to ${url.pathname}${url.search}, which is not the login page (no login form there)` };
+      }
+    } catch {
+      // Cannot look: keep the verdict from the URL alone.
+    }
+    return verdict;
   }
 
   checkDeadline(): void {
