@@ -12,4 +12,4 @@ export * from './store.js';
 export type * from './har.js';
 export * from './workflow.js';
 export type * from './run.js';
-export { shownForms } from './shown-forms.js';
+export { jsonHolds, shownForms } from './shown-forms.js';

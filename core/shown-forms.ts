@@ -7,3 +7,12 @@ export function shownForms(v: string): string[] {
   return [...forms];
 }
 
+
+/** Some string (or number) in a parsed JSON body holds the value (compared decoded: `<\/p>` is `</p>`). */
+export function jsonHolds(node: unknown, value: string, depth = 0): boolean {
+  if (typeof node === 'string') return node.includes(value);
+  if (typeof node === 'number') return String(node) === value;
+  if (depth > 20 || node === null || typeof node !== 'object') return false;
+  for (const x of Array.isArray(node) ? node : Object.values(node as Record<string, unknown>)) if (jsonHolds(x, value, depth + 1)) return true;
+  return false;
+}

@@ -303,8 +303,10 @@ async function outcomeOf(out: WorkflowStep, inputs: RunInputs, captured: Respons
   const urls = [captured.url(), ...chain, res.url()];
   // A recorded final redirect (not followed over HTTP) is compared with the redirect the page got.
   const status = out.expect.status >= 300 && out.expect.status < 400 ? captured.status() : res.status();
-  const miss = checkOutcome(out, inputs.get, { status, contentType, text: body.toString('utf8'), urls, hops: chain.length });
-  return { output: toOutput(res.status(), contentType, body), ...(miss ? { miss } : {}) };
+  const output = toOutput(res.status(), contentType, body);
+  const json = isJsonMime(contentType) && typeof output.body !== 'string' ? output.body : undefined;
+  const miss = checkOutcome(out, inputs.get, { status, contentType, text: body.toString('utf8'), urls, hops: chain.length, json });
+  return { output, ...(miss ? { miss } : {}) };
 }
 
 /** The Locations of a response's redirect chain, as the page followed it. */

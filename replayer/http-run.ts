@@ -181,7 +181,7 @@ export class HttpStepRunner {
       }
       this.extractFrom(step, v, i);
       if ((step.expect.shows || step.redirects > 0) && step.id === this.wf.output.step) {
-        const miss = checkOutcome(step, this.input, { status: v.res.status, contentType: v.res.contentType, text: v.text, urls: [...v.res.locations, v.res.url], hops: v.res.hopUrls.length });
+        const miss = checkOutcome(step, this.input, { status: v.res.status, contentType: v.res.contentType, text: v.text, urls: [...v.res.locations, v.res.url], hops: v.res.hopUrls.length, json: v.isJsonType && v.json.ok ? v.json.value : undefined });
         if (miss) {
           rec.status = 'failed';
           throw new StepFailure('outcome_mismatch', miss.message, 'outcome', i, miss.details);

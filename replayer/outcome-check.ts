@@ -1,4 +1,4 @@
-import { AppError, shownForms, type WorkflowStep } from '../core/index.js';
+import { AppError, jsonHolds, shownForms, type WorkflowStep } from '../core/index.js';
 import { isJsonMime } from './extract.js';
 import { stringify } from './variable-scope.js';
 
@@ -11,6 +11,8 @@ export interface OutcomeView {
   urls: readonly string[];
   /** Redirects followed to get the answer. */
   hops: number;
+  /** The parsed body, when it is JSON (its strings are compared decoded: `<\/p>` is `</p>`). */
+  json?: unknown;
 }
 
 /** What the page echoes back in its form controls (a failed submit re-renders the form with the values typed). */
@@ -63,7 +65,7 @@ export function checkOutcome(step: WorkflowStep, input: (name: string) => unknow
     if (raw === undefined || raw === null) continue;
     const value = stringify(raw);
     if (value === '') continue;
-    const ok = s.where === 'body' ? text.includes(value) || shownForms(value).some((f) => text.includes(f)) : urlShows(v.urls, value);
+    const ok = s.where === 'body' ? text.includes(value) || shownForms(value).some((f) => text.includes(f)) || (v.json !== undefined && jsonHolds(v.json, value)) : urlShows(v.urls, value);
     if (!ok) {
       const where = s.where === 'body' ? 'the result' : 'the URL the result landed on';
       return new AppError('outcome_mismatch', `${what}: ${where} does not show input ${s.input} ("${value}"), as the recorded result showed the recorded value`, [
@@ -73,3 +75,4 @@ export function checkOutcome(step: WorkflowStep, input: (name: string) => unknow
   }
   return undefined;
 }
+
