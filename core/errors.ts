@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  request_timeout: 408,
+  header_too_large: 431,
   rate_limited: 429,
   too_many_recordings: 429,
   queue_full: 429,

@@ -30,7 +30,8 @@ export function parseActions(x: unknown): Action[] {
       return;
     }
     const a = item as Record<string, unknown>;
-    if (typeof a.type !== 'string' || !(a.type in REQUIRED)) {
+    // own keys only: `in` would take "__proto__", "constructor", "toString" … from Object.prototype
+    if (typeof a.type !== 'string' || !Object.hasOwn(REQUIRED, a.type)) {
       problems.push({ path: `${at}.type`, message: `should be one of ${Object.keys(REQUIRED).join(', ')}` });
       return;
     }

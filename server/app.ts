@@ -5,6 +5,7 @@ import { apiKeyAuth } from './middleware/auth.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { accessLog } from './middleware/access-log.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
+import { jsonBody } from './middleware/json-body.js';
 
 export interface AppParts {
   config: Config;
@@ -28,9 +29,8 @@ export function buildApp(parts: AppParts): Express {
   for (const r of parts.open) app.use(r);
   const v1 = express.Router();
   v1.use(apiKeyAuth(parts.config.apiKeys));
-  // JSON bodies everywhere except HAR uploads, which routes read raw (gzip, bigger limit).
-  const json = express.json({ limit: parts.config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
-  v1.use((req, res, next) => (req.path === '/hars' ? next() : json(req, res, next)));
+  // JSON bodies everywhere (415 otherwise); HAR uploads are read raw by their route (gzip, bigger limit).
+  v1.use(jsonBody({ limit: parts.config.bodyLimitBytes, raw: { '/hars': ['application/gzip', 'application/x-gzip'] } }));
   for (const r of parts.v1) v1.use(r);
   app.use('/v1', v1);
   app.use(notFound());

@@ -79,6 +79,7 @@ const RUN_RESPONSES = (outputBody?: Schema) => ({
   '202': { description: 'Queued; poll GET /v1/runs/{id}', content: json(runSchema(outputBody)) },
   '400': errorResponse('Invalid inputs (each bad field named in details)'),
   '404': errorResponse('No such workflow'),
+  '415': errorResponse('The body is not JSON (send Content-Type: application/json)'),
   '429': errorResponse('Queue full or workflow at its concurrency limit; see Retry-After'),
 });
 
@@ -100,8 +101,8 @@ export function apiDocument(serverUrl?: string): Schema {
         post: {
           summary: 'Upload a HAR (JSON, or gzip with Content-Encoding), store it redacted and learn a workflow',
           parameters: [{ name: 'name', in: 'query', schema: { type: 'string' } }],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
-          responses: { '201': ok('The recording and its workflow'), '400': errorResponse('Invalid HAR, with JSON paths'), '413': errorResponse('Over HAR_LIMIT') },
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } }, 'application/gzip': { schema: { type: 'string', format: 'binary' } } } },
+          responses: { '201': ok('The recording and its workflow'), '400': errorResponse('Invalid HAR, with JSON paths'), '413': errorResponse('Over HAR_LIMIT'), '415': errorResponse('Neither JSON nor gzip') },
         },
       },
       '/v1/recordings': {

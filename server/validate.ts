@@ -1,4 +1,24 @@
-import { AppError, type ErrorDetail } from '../core/index.js';
+import type { RequestHandler } from 'express';
+import { AppError, isId, type ErrorDetail, type RecordKind } from '../core/index.js';
+
+const ID_PREFIX: Record<RecordKind, string> = { recording: 'rec', workflow: 'wf', run: 'run' };
+
+/** Throws not_found unless `id` has the shape of a `kind` id (what newId makes for it). */
+export function requireIdOf(kind: RecordKind, id: string): string {
+  if (!isId(ID_PREFIX[kind], id)) throw new AppError('not_found', `No ${kind} with id ${String(id).slice(0, 200)}`);
+  return id;
+}
+
+/**
+ * Route middleware for `:id`: an id that newId could not have made for `kind` names nothing, so
+ * it is a 404 before Redis is asked, and no id can address an internal key (`workflow:index`).
+ */
+export function idOf(kind: RecordKind): RequestHandler<{ id: string }> {
+  return (req, _res, next) => {
+    requireIdOf(kind, req.params.id);
+    next();
+  };
+}
 
 /** Small request-shape checks that produce `invalid_request` with JSON paths. */
 export function requireObject(body: unknown, what = 'body'): Record<string, unknown> {

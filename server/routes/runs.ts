@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { AppError, type RedisStore, type Run, type Workflow } from '../../core/index.js';
 import type { RunQueue } from '../../replayer/index.js';
-import { Checker, pagination, requireObject } from '../validate.js';
+import { Checker, idOf, pagination, requireObject } from '../validate.js';
 import { loadWorkflow } from './workflows.js';
 import type { WorkflowCache } from '../workflow-cache.js';
 
@@ -20,8 +20,9 @@ const MAX_WAIT_S = 300;
 
 export function runRoutes(deps: RunRouteDeps): Router {
   const r = Router();
+  const workflowId = idOf('workflow');
 
-  r.post('/workflows/:id/runs', async (req, res) => {
+  r.post('/workflows/:id/runs', workflowId, async (req, res) => {
     // A cached copy is checked by the enqueue itself (same round trip); a stale one is read again.
     let cached = deps.workflows?.cached(req.params.id);
     const load = async (): Promise<{ wf: Workflow; version?: string }> => {
@@ -78,14 +79,14 @@ export function runRoutes(deps: RunRouteDeps): Router {
     res.status(done ? 200 : 202).json(finished);
   });
 
-  r.get('/workflows/:id/runs', async (req, res) => {
+  r.get('/workflows/:id/runs', workflowId, async (req, res) => {
     const wf = await loadWorkflow(deps.store, req.params.id);
     const { limit, offset } = pagination(req.query as Record<string, unknown>);
     const runs: Run[] = await deps.queue.list(wf.id, { limit, offset });
     res.json({ runs, limit, offset });
   });
 
-  r.get('/runs/:id', async (req, res) => {
+  r.get('/runs/:id', idOf('run'), async (req, res) => {
     const run = await deps.queue.get(req.params.id);
     if (!run) throw new AppError('not_found', `No run with id ${req.params.id}`);
     res.json(run);
