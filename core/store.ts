@@ -13,10 +13,17 @@ export interface RedisStoreOptions {
 
 export type RecordKind = 'recording' | 'workflow' | 'run';
 
+/** The last part of a kind's index key (`<prefix><kind>:index`): a name no record may take. */
+const INDEX = 'index';
+/** Whether `id` can name a record: not empty, and not the kind's index. */
+const isRecordId = (id: string): boolean => typeof id === 'string' && id !== '' && id !== INDEX;
+
 /**
  * JSON records (recordings, workflows, runs) and compressed blobs (HARs) in Redis, under one
  * key prefix. Records are listed newest first through sorted-set indexes.
  * Keys: `<prefix><kind>:<id>`, `<prefix><kind>:index`, `<prefix>idx:<name>`, `<prefix>blob:<name>`.
+ * A record id is never `index` (nor empty): the index shares the kind's namespace, so such an id
+ * reads as absent and cannot be written (the API refuses ids newId could not have made anyway).
  */
 export class RedisStore {
   readonly redis: Redis;
@@ -30,6 +37,16 @@ export class RedisStore {
 
   key(...parts: string[]): string {
     return this.prefix + parts.join(':');
+  }
+
+  /** The kind's newest-first index (a sorted set of ids). */
+  indexKey(kind: RecordKind): string {
+    return this.key(kind, INDEX);
+  }
+
+  private recordKey(kind: RecordKind, id: string): string {
+    if (!isRecordId(id)) throw new Error(`RedisStore: ${JSON.stringify(id)} cannot be a ${kind} id (it would name an internal key)`);
+    return this.key(kind, id);
   }
 
   /** Resolves when Redis answers; a client still (re)connecting gets up to `waitMs` to get there. */
@@ -49,6 +66,7 @@ export class RedisStore {
   }
 
   async get<T>(kind: RecordKind, id: string): Promise<T | undefined> {
+    if (!isRecordId(id)) return undefined;
     const raw = await this.guard(() => this.redis.get(this.key(kind, id)));
     return raw == null ? undefined : (JSON.parse(raw) as T);
   }
@@ -56,18 +74,20 @@ export class RedisStore {
   /** Writes a record and adds it to the kind's index and to `indexes` (named sorted sets). */
   async put<T>(kind: RecordKind, id: string, value: T, opts: { score?: number; indexes?: string[] } = {}): Promise<void> {
     const score = opts.score ?? Date.now();
-    const multi = this.redis.multi().set(this.key(kind, id), JSON.stringify(value)).zadd(this.key(kind, 'index'), score, id);
+    const multi = this.redis.multi().set(this.recordKey(kind, id), JSON.stringify(value)).zadd(this.indexKey(kind), score, id);
     for (const idx of opts.indexes ?? []) multi.zadd(this.key('idx', idx), score, id);
     await this.guard(() => multi.exec());
   }
 
   /** Overwrites an existing record without touching indexes. */
   async update<T>(kind: RecordKind, id: string, value: T): Promise<void> {
-    await this.guard(() => this.redis.set(this.key(kind, id), JSON.stringify(value)));
+    const key = this.recordKey(kind, id);
+    await this.guard(() => this.redis.set(key, JSON.stringify(value)));
   }
 
   async delete(kind: RecordKind, id: string, indexes: string[] = []): Promise<boolean> {
-    const multi = this.redis.multi().del(this.key(kind, id)).zrem(this.key(kind, 'index'), id);
+    if (!isRecordId(id)) return false;
+    const multi = this.redis.multi().del(this.key(kind, id)).zrem(this.indexKey(kind), id);
     for (const idx of indexes) multi.zrem(this.key('idx', idx), id);
     const res = await this.guard(() => multi.exec());
     return Number(res?.[0]?.[1] ?? 0) > 0;
@@ -75,7 +95,7 @@ export class RedisStore {
 
   /** Newest first, from the kind's index or a named index. */
   async list<T>(kind: RecordKind, opts: { index?: string; limit?: number; offset?: number } = {}): Promise<T[]> {
-    const idxKey = opts.index ? this.key('idx', opts.index) : this.key(kind, 'index');
+    const idxKey = opts.index ? this.key('idx', opts.index) : this.indexKey(kind);
     const offset = opts.offset ?? 0;
     const limit = opts.limit ?? 50;
     const ids = await this.guard(() => this.redis.zrevrange(idxKey, offset, offset + limit - 1));
@@ -89,7 +109,7 @@ export class RedisStore {
     const idxKey = this.key('idx', index);
     const old = await this.guard(() => this.redis.zrange(idxKey, 0, -(keep + 1)));
     if (old.length === 0) return [];
-    const multi = this.redis.multi().zrem(idxKey, ...old).zrem(this.key(kind, 'index'), ...old);
+    const multi = this.redis.multi().zrem(idxKey, ...old).zrem(this.indexKey(kind), ...old);
     multi.del(...old.map((id) => this.key(kind, id)));
     await this.guard(() => multi.exec());
     return old;
@@ -124,6 +144,25 @@ export class RedisStore {
     return SecretBox.fromString(raw!);
   }
 
+  /**
+   * Deletes every key under the prefix that `pattern` (a SCAN glob, after the prefix) matches and
+   * returns their names. Escape what comes from outside with globEscape. SCAN does not block
+   * Redis, but a key written while it runs may be missed: callers racing writers call it again.
+   */
+  async deleteMatching(pattern: string): Promise<string[]> {
+    const deleted: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.guard(() => this.redis.scan(cursor, 'MATCH', globEscape(this.prefix) + pattern, 'COUNT', 1000));
+      cursor = next;
+      if (keys.length) {
+        await this.guard(() => this.redis.unlink(...keys));
+        deleted.push(...keys);
+      }
+    } while (cursor !== '0');
+    return deleted;
+  }
+
   /** Deletes every key under the prefix (tests clean up with this). */
   async clear(): Promise<void> {
     let cursor = '0';
@@ -141,4 +180,9 @@ export class RedisStore {
       throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
     }
   }
+}
+
+/** `s` with the characters Redis glob patterns treat specially (`*`, `?`, `[`, `]`, backslash) escaped. */
+export function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
 }

@@ -30,7 +30,7 @@ export class RecordingGuard {
     if (why) throw new AppError('target_forbidden', why, [{ path, message: why }]);
   }
 
-  /** Why a host is refused, or undefined. Names that do not resolve are left to the browser. */
+  /** Why a host is refused, or undefined (a name that resolves nowhere is refused unless loopback is allowed: AddressPolicy). */
   refusal(hostname: string): Promise<string | undefined> {
     const now = Date.now();
     const hit = this.verdicts.get(hostname);

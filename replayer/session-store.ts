@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CookieJar, type SerializedCookieJar } from 'tough-cookie';
-import { AppError, type Logger, type RedisStore } from '../core/index.js';
+import { AppError, globEscape, type Logger, type RedisStore } from '../core/index.js';
 import { SessionCache } from './session-cache.js';
 
 /** What is kept per (workflow, session name): the cookie jar and the tokens the login extracted. */
@@ -117,6 +117,25 @@ export class SessionStore {
   async delete(key: string): Promise<void> {
     this.cache.delete(key);
     await this.guard(() => this.store.redis.multi().del(key).publish(this.channel, `${Number.MAX_SAFE_INTEGER} ${key}`).exec());
+  }
+
+  /**
+   * Deletes every session of a workflow, whatever its name, with the repair locks, and drops them
+   * from every process's cache; returns how many sessions there were. Static: the workflow's
+   * delete needs no SessionStore of its own (and its cache), only the store and the channel.
+   */
+  static async deleteWorkflow(store: RedisStore, workflowId: string): Promise<number> {
+    const keys = await store.deleteMatching(`session:${globEscape(workflowId)}:*`);
+    const sessions = keys.filter((k) => !k.endsWith(':lock'));
+    if (sessions.length === 0) return 0;
+    // A session cached in a process must not outlive its key (deletes are announced like delete()).
+    const channel = store.key('session-writes');
+    const multi = store.redis.multi();
+    for (const k of sessions) multi.publish(channel, `${Number.MAX_SAFE_INTEGER} ${k}`);
+    await multi.exec().catch((err: unknown) => {
+      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+    });
+    return sessions.length;
   }
 
   /** A lock token when taken, undefined when another run holds the lock. */

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import {
+  AppError,
   createLogger,
   createRedis,
   createRegistry,
@@ -19,15 +20,19 @@ import {
 import { BrowserPool } from '../browser-pool/index.js';
 import { RecordingManager } from '../recorder/index.js';
 import { AddressPolicy, Replayer, RunQueue, RunWorker } from '../replayer/index.js';
+import { SessionStore } from '../replayer/session-store.js';
 
 
 import { buildApp } from './app.js';
+import { clientErrorHandler } from './middleware/error-handler.js';
 import { WorkflowCache } from './workflow-cache.js';
 import { healthRoutes } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { openapiRoutes } from './routes/openapi.js';
+
+const SET_IF_UNCHANGED = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
 
 export interface ReplayfarmOptions {
   /** Environment to read the configuration from (default process.env). */
@@ -207,7 +212,7 @@ export class Replayfarm {
         open: [healthRoutes({ store: this.store, registry: this.registry, checks: { pool: () => this.pool.check() } })],
         v1: [
           recordingRoutes({ config: c, store: this.store, recordings }),
-          workflowRoutes({ store: this.store, clock: this.clock, recordings }),
+          workflowRoutes({ store: this.store, clock: this.clock, recordings, onDelete: (id, wf) => this.workflowDeleted(id, wf.recordingId) }),
           runRoutes({ store: this.store, queue, workflows: this.workflows, validateInputs: (wf, inputs) => replayer.validateInputs(wf, inputs) }),
           openapiRoutes({ store: this.store }),
         ],
@@ -267,11 +272,71 @@ export class Replayfarm {
     return this.replayer.run(wf, { inputs, mode: run.requestedMode, session: run.session, runId: run.id, signal });
   }
 
+  /**
+   * What hangs off a deleted workflow goes with it: its runs (records, indexes, bull jobs), its
+   * sessions (every name) and its recording's link to it. A run executing now keeps its job until
+   * it ends and may still write a session: swept again in the background until none is running.
+   * The workflow itself is gone already, so a failed pass is not the caller's to retry (its DELETE
+   * would answer 404): it is left to the background sweep too.
+   */
+  private async workflowDeleted(id: string, recordingId: string | undefined): Promise<void> {
+    try {
+      if ((await this.forgetWorkflow(id, recordingId)).length === 0) return;
+    } catch (err) {
+      this.logger.warn('runs and sessions of a deleted workflow not deleted yet; trying again', { workflowId: id, error: (err as Error).message });
+    }
+    void this.sweepDeleted(id, recordingId);
+  }
+
+  /** One pass; returns the ids of runs still executing (their jobs could not be removed yet). */
+  private async forgetWorkflow(id: string, recordingId: string | undefined): Promise<string[]> {
+    const { running } = await this.queue.deleteWorkflowRuns(id);
+    await SessionStore.deleteWorkflow(this.store, id);
+    if (recordingId) await this.unlinkRecording(recordingId, id);
+    return running;
+  }
+
+  private async sweepDeleted(id: string, recordingId: string | undefined): Promise<void> {
+    const until = Date.now() + this.config.runDeadlineMs + 60_000;
+    let left: string[] = [];
+    for (let delay = 1000; !this.closing && Date.now() < until; delay = Math.min(delay * 2, 15_000)) {
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      if (this.closing) break;
+      try {
+        left = await this.forgetWorkflow(id, recordingId);
+        if (left.length === 0) return;
+      } catch (err) {
+        this.logger.warn('sweep of a deleted workflow failed; trying again', { workflowId: id, error: (err as Error).message });
+      }
+    }
+    this.logger.warn('what a deleted workflow left could not all be deleted (runs still executing, or Redis away)', { workflowId: id, runs: left.length });
+  }
+
+  /** The recording no longer names the workflow learned from it (only while it still names this one). */
+  private async unlinkRecording(recordingId: string, workflowId: string): Promise<void> {
+    const key = this.store.key('recording', recordingId);
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const raw = await this.redis.get(key);
+        if (raw === null) return;
+        const rec = JSON.parse(raw) as { workflowId?: string };
+        if (rec.workflowId !== workflowId) return;
+        delete rec.workflowId;
+        // Compare-and-set on the whole record: a recording written meanwhile is read again.
+        if (Number(await this.redis.eval(SET_IF_UNCHANGED, 1, key, raw, JSON.stringify(rec))) === 1) return;
+      }
+    } catch (err) {
+      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+    }
+  }
+
   /** Starts listening; resolves with the base URL. */
   async listen(): Promise<string> {
     await this.start();
     const server = this.app.listen(this.config.port, this.config.host);
     this.server = server;
+    // malformed HTTP (oversized headers, bad request lines) is answered in the API's error format too
+    server.on('clientError', clientErrorHandler(this.logger.child({ module: 'http' })));
     await once(server, 'listening');
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

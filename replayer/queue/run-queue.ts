@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type Bull from 'bull';
-import { AppError, newId, type Logger, type Registry, type RedisStore, type SecretBox } from '../../core/index.js';
+import { AppError, globEscape, newId, type Logger, type Registry, type RedisStore, type SecretBox } from '../../core/index.js';
 import type { Run, RunMode } from '../../core/index.js';
 import { BullConnection, bullPrefix, QUEUE_NAME } from './bull-connection.js';
 import { RunWaiters, isFinished } from './run-waiters.js';
@@ -311,6 +311,79 @@ export class RunQueue {
     this.bull = undefined;
     this.sub = undefined;
     await Promise.allSettled([bull?.close(true), sub?.quit().catch(() => sub.disconnect())]);
+  }
+
+  /**
+   * Deletes a workflow's runs (its workflow is gone): their records, the workflow's run index, slot,
+   * per-minute counters and Idempotency-Keys, and their bull jobs (whose data names the workflow),
+   * those of runs already trimmed from the history included. Records go first: a worker that takes
+   * one of these jobs from then on drops it (RunWorker: "run record gone"), and one running a run
+   * now has its result discarded (saveIfCurrent finds no record). A job running now cannot be
+   * removed (bull holds its lock): `running` lists them, for the caller to call again once they
+   * finished. Returns how many run records were deleted.
+   */
+  async deleteWorkflowRuns(workflowId: string): Promise<{ deleted: number; running: string[] }> {
+    const queue = this.requireStarted();
+    const redis = this.store.redis;
+    const idxKey = this.store.key('idx', this.indexName(workflowId));
+    const ids = await this.guard(() => redis.zrange(idxKey, 0, -1));
+    let deleted = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const multi = redis
+        .multi()
+        .del(...chunk.map((id) => this.store.key('run', id)))
+        .zrem(this.store.key('run', 'index'), ...chunk);
+      // A caller waiting for one of them (a sync run) hears now that it is gone, not when its wait ends.
+      for (const id of chunk) multi.publish(this.doneChannel, id);
+      const res = await this.guard(() => multi.exec());
+      deleted += Number(res?.[0]?.[1] ?? 0);
+    }
+    await this.guard(() => redis.del(idxKey, this.slotKey(workflowId)));
+    await this.store.deleteMatching(`rate:${globEscape(workflowId)}:*`);
+    await this.store.deleteMatching(`idem:${globEscape(workflowId)}:*`);
+
+    const running: string[] = [];
+    for (const id of new Set([...ids, ...(await this.jobsOf(workflowId))])) {
+      const job = await this.guard(() => queue.getJob(id));
+      if (!job) continue;
+      // Refused while a worker holds the job's lock (it is running): left for the caller's next call.
+      await job.remove().catch(() => running.push(id));
+    }
+    this.log.info('runs of a deleted workflow deleted', { workflowId, runs: deleted, running: running.length });
+    return { deleted, running };
+  }
+
+  /** Ids of the bull jobs (in any state) whose data names the workflow. */
+  private async jobsOf(workflowId: string): Promise<string[]> {
+    const redis = this.store.redis;
+    const [wait, paused, active, delayed, completed, failed] = await this.guard(() =>
+      Promise.all([
+        redis.lrange(this.bullKey('wait'), 0, -1),
+        redis.lrange(this.bullKey('paused'), 0, -1),
+        redis.lrange(this.bullKey('active'), 0, -1),
+        redis.zrange(this.bullKey('delayed'), 0, -1),
+        redis.zrange(this.bullKey('completed'), 0, -1),
+        redis.zrange(this.bullKey('failed'), 0, -1),
+      ]),
+    );
+    const all = [...new Set([...wait, ...paused, ...active, ...delayed, ...completed, ...failed])];
+    const found: string[] = [];
+    for (let i = 0; i < all.length; i += 500) {
+      const chunk = all.slice(i, i + 500);
+      const pipe = redis.pipeline();
+      for (const id of chunk) pipe.hget(this.bullKey(id), 'data');
+      const res = (await this.guard(() => pipe.exec())) ?? [];
+      res.forEach(([, data], j) => {
+        if (typeof data !== 'string' || !data.includes(workflowId)) return;
+        try {
+          if ((JSON.parse(data) as Partial<RunJobData>).workflowId === workflowId) found.push(chunk[j]!);
+        } catch {
+          /* not a run job */
+        }
+      });
+    }
+    return found;
   }
 
   // ---- used by RunWorker ----

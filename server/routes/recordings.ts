@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { AppError, type Config, type Recording, type RedisStore } from '../../core/index.js';
 import { parseActions, parseTarget, type RecordingManager, type TargetSpec } from '../../recorder/index.js';
 import { readRawBody } from '../read-body.js';
-import { Checker, pagination, requireObject } from '../validate.js';
+import { Checker, idOf, pagination, requireObject } from '../validate.js';
 
 export interface RecordingRouteDeps {
   config: Config;
@@ -12,6 +12,7 @@ export interface RecordingRouteDeps {
 
 export function recordingRoutes(deps: RecordingRouteDeps): Router {
   const r = Router();
+  const recordingId = idOf('recording');
 
   r.post('/hars', async (req, res) => {
     const name = typeof req.query.name === 'string' ? req.query.name.slice(0, 200) : undefined;
@@ -39,15 +40,15 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
     res.status(201).json(recording);
   });
 
-  r.get('/recordings/:id', async (req, res) => {
+  r.get('/recordings/:id', recordingId, async (req, res) => {
     res.json(await deps.recordings.get(req.params.id));
   });
 
-  r.get('/recordings/:id/requests', async (req, res) => {
+  r.get('/recordings/:id/requests', recordingId, async (req, res) => {
     res.json({ requests: await deps.recordings.requests(req.params.id) });
   });
 
-  r.post('/recordings/:id/learn', async (req, res) => {
+  r.post('/recordings/:id/learn', recordingId, async (req, res) => {
     const body = requireObject(req.body ?? {});
     const c = new Checker(body);
     const name = c.string('name', { max: 200 });
@@ -57,17 +58,17 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
     res.status(201).json({ workflow: await deps.recordings.relearn(req.params.id, target, { name }) });
   });
 
-  r.get('/recordings/:id/har', async (req, res) => {
+  r.get('/recordings/:id/har', recordingId, async (req, res) => {
     res.json(await deps.recordings.getHar(req.params.id));
   });
 
-  r.post('/recordings/:id/actions', async (req, res) => {
+  r.post('/recordings/:id/actions', recordingId, async (req, res) => {
     const body = requireObject(req.body);
     if (body.actions === undefined) throw new AppError('invalid_action', 'Send {"actions":[…]}', [{ path: 'actions', message: 'is required' }]);
     res.json(await deps.recordings.act(req.params.id, parseActions(body.actions)));
   });
 
-  r.post('/recordings/:id/stop', async (req, res) => {
+  r.post('/recordings/:id/stop', recordingId, async (req, res) => {
     res.status(201).json(await deps.recordings.stop(req.params.id));
   });
 

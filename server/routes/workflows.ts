@@ -3,25 +3,26 @@ import { AppError, type RedisStore, type Workflow } from '../../core/index.js';
 import { applyWorkflowPatch } from '../workflow-patch.js';
 import type { RecordingManager } from '../../recorder/index.js';
 import { targetOf } from './recordings.js';
-import { pagination } from '../validate.js';
+import { idOf, pagination, requireIdOf } from '../validate.js';
 
 export interface WorkflowRouteDeps {
   store: RedisStore;
   clock: () => number;
   /** Learns a workflow again with another target (PATCH {target}). */
   recordings?: Pick<RecordingManager, 'relearn'>;
-  /** Called after a delete, to drop what hangs off the workflow (sessions, runs). */
-  onDelete?: (id: string) => Promise<void>;
+  /** Called after a delete, to drop what hangs off the workflow (sessions, runs, its recording's link to it). */
+  onDelete?: (id: string, wf: Workflow) => Promise<void>;
 }
 
 export async function loadWorkflow(store: RedisStore, id: string): Promise<Workflow> {
-  const wf = await store.get<Workflow>('workflow', id);
+  const wf = await store.get<Workflow>('workflow', requireIdOf('workflow', id));
   if (!wf) throw new AppError('not_found', `No workflow with id ${id}`);
   return wf;
 }
 
 export function workflowRoutes(deps: WorkflowRouteDeps): Router {
   const r = Router();
+  const workflowId = idOf('workflow');
   r.get('/workflows', async (req, res) => {
     const page = pagination(req.query as Record<string, unknown>);
     const workflows = await deps.store.list<Workflow>('workflow', page);
@@ -38,10 +39,10 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
       ...page,
     });
   });
-  r.get('/workflows/:id', async (req, res) => {
+  r.get('/workflows/:id', workflowId, async (req, res) => {
     res.json(await loadWorkflow(deps.store, req.params.id));
   });
-  r.patch('/workflows/:id', async (req, res) => {
+  r.patch('/workflows/:id', workflowId, async (req, res) => {
     let wf = await loadWorkflow(deps.store, req.params.id);
     const body = req.body as Record<string, unknown> | undefined;
     if (body && typeof body === 'object' && !Array.isArray(body) && body.target !== undefined) {
@@ -63,10 +64,10 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
     await deps.store.update('workflow', wf.id, next);
     res.json(next);
   });
-  r.delete('/workflows/:id', async (req, res) => {
+  r.delete('/workflows/:id', workflowId, async (req, res) => {
     const wf = await loadWorkflow(deps.store, req.params.id);
     await deps.store.delete('workflow', wf.id);
-    await deps.onDelete?.(wf.id);
+    await deps.onDelete?.(wf.id, wf);
     res.status(204).end();
   });
   return r;
