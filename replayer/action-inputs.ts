@@ -63,7 +63,8 @@ function swapText(text: string, key: string, swaps: Swap[]): string {
   return out;
 }
 
-function decode(s: string): string {
+/** A URL part decoded as a form field is (`+` is a space); undecodable text stays as it is. */
+export function decodePart(s: string): string {
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));
   } catch {
@@ -79,9 +80,9 @@ function swapUrl(raw: string, swaps: Swap[]): string {
     return raw;
   }
   const segments = u.pathname.split('/').map((seg, i, all) => {
-    const d = decode(seg);
+    const d = decodePart(seg);
     const prev = all[i - 1] ?? '';
-    const n = swapText(d, decode(prev), swaps);
+    const n = swapText(d, decodePart(prev), swaps);
     return n === d ? seg : encodeURIComponent(n);
   });
   u.pathname = segments.join('/');
@@ -89,15 +90,15 @@ function swapUrl(raw: string, swaps: Swap[]): string {
     const parts = u.search.slice(1).split('&').map((pair) => {
       const eq = pair.indexOf('=');
       if (eq < 0) return pair;
-      const key = decode(pair.slice(0, eq));
-      const v = decode(pair.slice(eq + 1));
+      const key = decodePart(pair.slice(0, eq));
+      const v = decodePart(pair.slice(eq + 1));
       const n = swapText(v, key, swaps);
       return n === v ? pair : `${pair.slice(0, eq)}=${encodeURIComponent(n)}`;
     });
     u.search = parts.join('&');
   }
   if (u.hash) {
-    const h = decode(u.hash.slice(1));
+    const h = decodePart(u.hash.slice(1));
     const n = swapText(h, '', swaps);
     if (n !== h) u.hash = encodeURIComponent(n);
   }

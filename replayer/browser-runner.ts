@@ -1,7 +1,7 @@
 import type { BrowserContext, Cookie, Page, Response } from 'playwright';
 import { AppError, isAppError, type Action, type Logger, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
 import { performAction, type BrowserPool, type Lease } from '../browser-pool/index.js';
-import { actionsWithInputs } from './action-inputs.js';
+import { actionsWithInputs, decodePart } from './action-inputs.js';
 import { compileWorkflow } from './compiled-workflow.js';
 import { checkOutcome } from './outcome-check.js';
 import { isJsonMime } from './extract.js';
@@ -275,14 +275,6 @@ export function requestMatcher(method: string, urlTemplate: string): Matcher {
       return false;
     }
   };
-}
-
-function decodePart(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
 }
 
 /**
