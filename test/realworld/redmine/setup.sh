@@ -132,8 +132,10 @@ ensure_template() {
   pg -d postgres -c "CREATE DATABASE $DB_TEMPLATE OWNER $DB_USER ENCODING 'UTF8' TEMPLATE template0"
   local yml="$INST_DIR/config/database.yml"
   sed -i "s/^  database: .*/  database: $DB_TEMPLATE/" "$yml"
+  # www-data may not read the checkout (CI clones under a root-only temp folder): run a copy.
+  install -m 0644 "$HERE/seed.rb" "$SCRATCH/seed.rb"
   if ! { as_www env SCHEMA=/dev/null bundle exec rake db:migrate >"$SCRATCH/migrate.log" 2>&1 &&
-    as_www env RF_ADMIN_PASSWORD="$ADMIN_PASSWORD" bundle exec rails runner "$HERE/seed.rb" >"$SCRATCH/seed.log" 2>&1; }; then
+    as_www env RF_ADMIN_PASSWORD="$ADMIN_PASSWORD" bundle exec rails runner "$SCRATCH/seed.rb" >"$SCRATCH/seed.log" 2>&1; }; then
     sed -i "s/^  database: .*/  database: $DB/" "$yml"
     tail -n 30 "$SCRATCH/migrate.log" "$SCRATCH/seed.log" >&2 || true
     die "migrations or seeding failed (logs: $SCRATCH/migrate.log, $SCRATCH/seed.log)"

@@ -103,7 +103,9 @@ SQL
 }
 
 wp_install() {
-  (cd "$SCRATCH" && as_www env WORDPRESS_CONFIG=$CONFIG_NAME php "$HERE/install.php" "$HOST:$PORT" "$ADMIN_PASS")
+  # www-data may not read the checkout (CI clones under a root-only temp folder): run a copy.
+  install -m 0644 "$HERE/install.php" "$SCRATCH/install.php"
+  (cd "$SCRATCH" && as_www env WORDPRESS_CONFIG=$CONFIG_NAME php "$SCRATCH/install.php" "$HOST:$PORT" "$ADMIN_PASS")
 }
 
 wait_port() {
