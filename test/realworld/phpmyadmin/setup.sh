@@ -14,6 +14,7 @@
 # one-line shim /etc/phpmyadmin/conf.d/rf-realworld.php, which loads our overlay only when the
 # server was started with RF_PMA_CONFIG set (so it changes nothing for any other use of the package).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 PORT=8182
 HOST=127.0.0.1
@@ -159,9 +160,7 @@ cmd_start() {
 
 cmd_stop() {
   if pid=$(our_pid); then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
+    stop_group "$pid"
     echo "phpmyadmin: stopped"
   else
     echo "phpmyadmin: not running"

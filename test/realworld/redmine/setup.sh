@@ -20,6 +20,7 @@
 # /usr/share/redmine/instances/rf (= /var/lib/redmine/rf), which we make a symlink to our scratch
 # folder, so config, secret key, logs, cache and files all live under /tmp/rf-realworld/redmine.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PORT=8183
@@ -192,10 +193,7 @@ cmd_stop() {
   if ! [ -f "$PIDFILE" ]; then log "not running"; return 0; fi
   local pid; pid="$(cat "$PIDFILE")"
   if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null || true
+    stop_group "$pid" 10
   fi
   rm -f "$PIDFILE"
   log "stopped"

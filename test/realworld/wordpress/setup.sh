@@ -14,6 +14,7 @@
 # so an auto_prepend_file in the scratch folder sets it. That config file is the only thing written
 # outside the scratch folder, and it selects this instance only: other WordPress hosts are not affected.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 APP=wordpress
 HOST=127.0.0.1
@@ -152,9 +153,7 @@ cmd_stop() {
   if running; then
     local pid
     pid=$(cat "$PIDFILE")
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
+    stop_group "$pid"
     echo "stopped (pid $pid)"
   else
     echo "not running"
