@@ -2,18 +2,27 @@
  * Learner throughput and memory on HARs of 100, 1,000 and 10,000 entries, scaled up from a real
  * recording of the fixture site (Chromium + Playwright's HAR recorder; falls back to a shared
  * fixture HAR when no browser can start). Each size runs in its own child process so that peak
- * RSS is that size's own. Figures as `name: value` lines on stdout, progress on stderr.
+ * RSS is that size's own. Then the API's side: a 45 MB HAR of the same recording, scaled up, is
+ * uploaded to a real server (POST /v1/hars; Redis at REDIS_URL) while GET /healthz is polled
+ * every 20 ms, both from a thread of their own, to show what the upload costs the API's event loop.
+ * Figures as `name: value` lines on stdout, progress on stderr.
  *
- *   npm run bench -- learner            (all sizes)
- *   npm run bench -- learner 100 1000   (chosen sizes)
+ *   npm run bench -- learner            (all sizes, then the upload)
+ *   npm run bench -- learner 100 1000   (chosen sizes, then the upload)
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Action, HAREntry, HARFile } from '../core/index.js';
+import { createLogger } from '../core/index.js';
 import { learn } from '../recorder/learner/index.js';
+import { Replayfarm } from '../server/replayfarm.js';
+import { quantile } from './lib/stats.js';
 import { sharedHarsDir } from '../test/helpers/shared-fixtures.js';
 
 interface Base {
@@ -92,6 +101,93 @@ async function recordBase(): Promise<Base> {
   }
 }
 
+interface UploadResult {
+  status: number;
+  text: string;
+  seconds: number;
+  /** /healthz latencies (ms) from a little before the upload until a little after. */
+  lat: number[];
+}
+
+/**
+ * POSTs `body` to /v1/hars from a worker thread while another loop there polls /healthz every
+ * 20 ms: the client's own work never runs on the server's event loop, and a blocked server loop
+ * shows as slow answers, not as polls that were never sent.
+ */
+async function uploadWhilePolling(base: string, body: Buffer): Promise<UploadResult> {
+  const code = `
+    const { parentPort, workerData: w } = require('node:worker_threads');
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const lat = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const t0 = performance.now();
+        try { await (await fetch(w.base + '/healthz')).arrayBuffer(); lat.push(performance.now() - t0); } catch { lat.push(60000); }
+        await sleep(20);
+      }
+    })();
+    (async () => {
+      await sleep(500);
+      const t0 = performance.now();
+      const res = await fetch(w.base + '/v1/hars?name=bench', { method: 'POST', headers: { 'content-type': 'application/json' }, body: w.body });
+      const text = await res.text();
+      const seconds = (performance.now() - t0) / 1000;
+      await sleep(200);
+      polling = false;
+      await poller;
+      parentPort.postMessage({ status: res.status, text, seconds, lat });
+    })();`;
+  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  const w = new Worker(code, { eval: true, execArgv: [], workerData: { base, body: bytes }, transferList: [bytes.buffer as ArrayBuffer] });
+  try {
+    return await new Promise<UploadResult>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  } finally {
+    await w.terminate();
+  }
+}
+
+/** The recording scaled up to `mb` MB of HAR JSON (whole entries, just past it). */
+function harOfSize(base: Base, mb: number): Buffer {
+  const perEntry = JSON.stringify(base.har.log.entries).length / base.har.log.entries.length;
+  let entries = Math.ceil((mb * 1e6) / perEntry);
+  for (;;) {
+    const body = Buffer.from(JSON.stringify(scaled(base, entries)));
+    if (body.length >= mb * 1e6) return body;
+    entries = Math.ceil(entries * ((mb * 1e6) / body.length) * 1.01);
+  }
+}
+
+/** A real server (API only, its own key prefix, logs dropped), one 45 MB upload, /healthz meanwhile. */
+async function uploadBench(base: Base): Promise<void> {
+  const body = harOfSize(base, 45);
+  const mb = body.length / 1e6;
+  const rf = new Replayfarm({
+    env: process.env,
+    worker: false,
+    logger: createLogger({ level: 'error', format: 'json', stream: new PassThrough().resume() }),
+    config: { port: 0, host: '127.0.0.1', keyPrefix: `rf-bench-upload-${randomBytes(4).toString('hex')}:`, poolMin: 0 },
+  });
+  try {
+    const url = await rf.listen();
+    process.stderr.write(`uploading a ${mb.toFixed(1)} MB HAR to ${url} while polling /healthz…\n`);
+    const r = await uploadWhilePolling(url, body);
+    if (r.status !== 201) throw new Error(`upload answered ${r.status}: ${r.text.slice(0, 500)}`);
+    process.stdout.write(`upload_45mb_har_mb: ${mb.toFixed(1)}\n`);
+    process.stdout.write(`upload_45mb_s: ${r.seconds.toFixed(2)}\n`);
+    process.stdout.write(`health_polls_during_45mb_upload: ${r.lat.length}\n`);
+    process.stdout.write(`health_p50_ms_during_45mb_upload: ${quantile(r.lat, 0.5).toFixed(1)}\n`);
+    process.stdout.write(`health_p99_ms_during_45mb_upload: ${quantile(r.lat, 0.99).toFixed(1)}\n`);
+    process.stdout.write(`health_max_ms_during_45mb_upload: ${Math.max(...r.lat).toFixed(1)}\n`);
+  } finally {
+    await rf.store.clear().catch(() => {});
+    await rf.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3]!, Number(process.argv[4]));
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
@@ -127,6 +223,7 @@ async function main(): Promise<void> {
     process.stdout.write(`growth_ratio_${list[i - 1]}_to_${list[i]}: ${(b.seconds / a.seconds).toFixed(2)}\n`);
     process.stdout.write(`cpu_growth_ratio_${list[i - 1]}_to_${list[i]}: ${(b.cpuSeconds / a.cpuSeconds).toFixed(2)}\n`);
   }
+  await uploadBench(base);
 }
 
 await main();

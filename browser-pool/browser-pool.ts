@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BrowserContextOptions } from 'playwright';
 import { AppError, isAppError, type Logger } from '../core/index.js';
 import { BrowserFleet, type Slot } from './browser-fleet.js';
+import { EgressProxy } from './egress-proxy.js';
 import { resolveExecutable } from './launch-options.js';
 import { PoolLease } from './pool-lease.js';
 import { poolMetrics, type Mode, type PoolMetrics } from './pool-metrics.js';
@@ -193,10 +194,17 @@ export class BrowserPool {
     if (opts.storageState !== undefined) ctxOpts.storageState = opts.storageState;
     if (opts.viewport !== undefined) ctxOpts.viewport = opts.viewport;
     if (opts.userAgent !== undefined) ctxOpts.userAgent = opts.userAgent;
+    let proxy: EgressProxy | undefined;
     let context;
     try {
+      if (opts.egress) {
+        proxy = new EgressProxy({ ...opts.egress, logger: this.log });
+        // `<-loopback>`: Chromium otherwise goes direct to localhost, 127.0.0.0/8, [::1] and 169.254/16, metadata included.
+        ctxOpts.proxy = { server: await proxy.listen(), bypass: '<-loopback>' };
+      }
       context = await browser.newContext(ctxOpts);
     } catch (err) {
+      await proxy?.close();
       const crashed = pooled.crashed || !browser.isConnected();
       await fleet.release(slot, !crashed);
       if (crashed) throw new AppError('browser_crashed', `browser ${pooled.id} crashed while opening a context; retry`, undefined, undefined, { cause: err });
@@ -209,6 +217,7 @@ export class BrowserPool {
       const seconds = (performance.now() - l.startedAt) / 1000;
       this.metrics.leaseDuration.observe({ mode: l.headed ? 'headed' : 'headless' }, seconds);
       this.meanLeaseSeconds = this.meanLeaseSeconds * 0.9 + seconds * 0.1;
+      await proxy?.close();
       await fleet.release(slot, unhealthy);
       this.updateGauges();
     });

@@ -35,8 +35,13 @@ export class PoolLease implements Lease, CrashListener {
     return this.releasing !== undefined;
   }
 
+  /**
+   * Also while a release is under way: a crash often closes the pages first, and whoever reacts to
+   * that by releasing must still learn that the browser crashed (the context, and any HAR it was
+   * to write, is gone). Once released the lease is no longer told.
+   */
   onCrash(err: AppError): void {
-    if (!this.releasing) this.controller.abort(err);
+    this.controller.abort(err);
   }
 
   /** Takes the lease back after `ms` if it is still held: aborts with `lease_expired`, then releases it. */

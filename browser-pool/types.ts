@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright';
 import type { Logger, Registry } from '../core/index.js';
+import type { EgressRules } from './egress-proxy.js';
 
 /** Options of a BrowserPool; validated once by the constructor. */
 export interface BrowserPoolOptions {
@@ -46,6 +47,14 @@ export interface LeaseOptions {
   storageState?: BrowserContextOptions['storageState'];
   viewport?: { width: number; height: number } | null;
   userAgent?: string;
+  /**
+   * Sends every connection of the context (each redirect hop, subresources, fetch, iframes,
+   * workers, WebSockets; loopback included) through a forward proxy of the lease's own, which
+   * checks it with these rules before anything reaches the target, and closes with the lease.
+   * route() is not asked about redirect hops: a policy that must hold goes here. Default: none
+   * (the context connects directly, as before).
+   */
+  egress?: EgressRules;
 }
 
 /**
@@ -63,7 +72,7 @@ export interface Lease {
   browser: Browser;
   headed: boolean;
   /**
-   * Aborted with AppError('browser_crashed') when the browser disconnects before release(), or
+   * Aborted with AppError('browser_crashed') when the browser disconnects before release() is done, or
    * with AppError('lease_expired') when the lease was held past the pool's maxLeaseMs (its context is then closed).
    */
   signal: AbortSignal;

@@ -99,15 +99,28 @@ export class AddressPolicy {
    * target_unreachable when DNS could not be asked (loopback allowed: also when the name is unknown).
    */
   async checkHost(hostname: string): Promise<void> {
+    await this.resolve(hostname);
+  }
+
+  /**
+   * The addresses a host name (or IP literal) reaches, resolved once and each of them checked as
+   * checkHost does: for a client that then connects to one of these addresses and resolves nothing
+   * again (so a name cannot answer differently between the check and the connect). Localhost names
+   * give 127.0.0.1 and ::1, as in a browser. Throws as checkHost.
+   */
+  async resolve(hostname: string): Promise<LookupAddress[]> {
     const host = canonicalHost(hostname);
     if (host === undefined) throw new AppError('target_forbidden', `Refused to contact ${hostname}: not a valid host name`);
-    if (isIP(host)) return this.assertAllowed(host, hostname);
+    if (isIP(host)) {
+      this.assertAllowed(host, hostname);
+      return [{ address: host, family: isIP(host) }];
+    }
     if (isLocalhostName(host)) {
       if (!this.allowLoopback) {
         throw new AppError('target_forbidden', `Refused to contact ${hostname}: a loopback name, which browsers resolve to 127.0.0.1 and ::1 themselves (not allowed unless ALLOW_LOOPBACK_TARGETS=true)`);
       }
       for (const a of LOOPBACK) this.assertAllowed(a.address, hostname);
-      return;
+      return LOOPBACK.map((a) => ({ ...a }));
     }
     let addrs: LookupAddress[];
     try {
@@ -125,6 +138,7 @@ export class AddressPolicy {
       throw new AppError('target_unreachable', `Cannot resolve ${hostname}`, undefined, undefined, { cause: err });
     }
     for (const a of addrs) this.assertAllowed(a.address, hostname);
+    return addrs;
   }
 
   /** A dns.lookup replacement for net.connect that never hands out a refused address; localhost names get loopback, as in a browser. */

@@ -13,6 +13,8 @@ export interface Config {
   logFormat: 'auto' | 'json' | 'pretty';
   bodyLimitBytes: number;
   harLimitBytes: number;
+  /** Worker threads that parse, validate and learn HAR uploads off the API's event loop. */
+  harIngestThreads: number;
   poolMin: number;
   poolMax: number;
   contextsPerBrowser: number;
@@ -37,7 +39,16 @@ export interface Config {
   stepTimeoutMs: number;
   runDeadlineMs: number;
   maxResponseBytes: number;
+  /** Consecutive transient failures of an origin that open its circuit. */
+  breakerFailures: number;
+  /** First open period of a circuit (ms); doubled by each failed trial. */
+  breakerResetMs: number;
+  /** Longest open period of a circuit (ms). */
+  breakerMaxResetMs: number;
   workerConcurrency: number;
+  workerLockMs: number;
+  workerStalledCheckMs: number;
+  workerMaxStalled: number;
   queueMaxWaiting: number;
   workflowMaxConcurrency: number;
   workflowMaxPerMinute: number;
@@ -127,6 +138,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { env: 'LOG_FORMAT', key: 'logFormat', default: 'auto', doc: 'json (one JSON object a line), pretty, or auto (pretty on a TTY)', parse: oneOf('auto', 'json', 'pretty') },
   { env: 'BODY_LIMIT', key: 'bodyLimitBytes', default: '1mb', doc: 'Largest JSON request body (except HAR uploads)', parse: parseBytes },
   { env: 'HAR_LIMIT', key: 'harLimitBytes', default: '50mb', doc: 'Largest HAR upload (after gunzip)', parse: parseBytes },
+  { env: 'HAR_INGEST_THREADS', key: 'harIngestThreads', default: '1', doc: "Worker threads that decode, validate and learn HAR uploads, off the API's event loop (uploads beyond them wait their turn)", parse: int(1, 16) },
   { env: 'POOL_MIN', key: 'poolMin', default: '0', doc: 'Browsers kept warm at all times', parse: int(0, 64) },
   { env: 'POOL_MAX', key: 'poolMax', default: '2', doc: 'Most browsers launched at once', parse: int(1, 64) },
   { env: 'POOL_CONTEXTS_PER_BROWSER', key: 'contextsPerBrowser', default: '4', doc: 'Concurrent leases (contexts) per browser', parse: int(1, 64) },
@@ -147,7 +159,13 @@ export const CONFIG_VARS: ConfigVar[] = [
   { env: 'STEP_TIMEOUT_MS', key: 'stepTimeoutMs', default: '15000', doc: 'Timeout of one HTTP step', parse: int(100) },
   { env: 'RUN_DEADLINE_MS', key: 'runDeadlineMs', default: '120000', doc: 'Deadline of a whole run, browser fallback included', parse: int(1000) },
   { env: 'MAX_RESPONSE_BYTES', key: 'maxResponseBytes', default: '10mb', doc: 'Largest response body a step reads', parse: parseBytes },
+  { env: 'BREAKER_FAILURES', key: 'breakerFailures', default: '5', doc: 'Consecutive transient failures (connection refused/reset, timeouts, 5xx) of one origin that open its circuit: its runs then fail fast with `circuit_open` (503, Retry-After)', parse: int(1, 1000) },
+  { env: 'BREAKER_RESET_MS', key: 'breakerResetMs', default: '5000', doc: 'How long an open circuit fails fast before the next run is its trial; runs that come during the trial wait for it. Each failed trial doubles it', parse: int(0) },
+  { env: 'BREAKER_MAX_RESET_MS', key: 'breakerMaxResetMs', default: '60000', doc: 'Longest open period of a circuit (failed trials double `BREAKER_RESET_MS` up to this); a success brings it back to `BREAKER_RESET_MS`', parse: int(0) },
   { env: 'WORKER_CONCURRENCY', key: 'workerConcurrency', default: '8', doc: 'Runs one worker process executes at once', parse: int(1, 1000) },
+  { env: 'WORKER_LOCK_MS', key: 'workerLockMs', default: '10000', doc: "A running run's lock lives this long unless its worker renews it (every half); a run whose worker died is taken up again by another worker about this long after", parse: int(500) },
+  { env: 'WORKER_STALLED_CHECK_MS', key: 'workerStalledCheckMs', default: '5000', doc: 'How often each worker looks for runs whose worker died', parse: int(100) },
+  { env: 'WORKER_MAX_STALLED', key: 'workerMaxStalled', default: '1', doc: 'Times a run is taken up again after its worker died before it is given up (reported `outcome_unknown` when it had sent a state-changing step)', parse: int(0, 100) },
   { env: 'QUEUE_MAX_WAITING', key: 'queueMaxWaiting', default: '1000', doc: 'Queued runs allowed; past it 429 with Retry-After', parse: int(1) },
   { env: 'WORKFLOW_MAX_CONCURRENCY', key: 'workflowMaxConcurrency', default: '16', doc: 'Runs of one workflow queued or running at once; past it 429', parse: int(1) },
   { env: 'WORKFLOW_MAX_PER_MINUTE', key: 'workflowMaxPerMinute', default: '0', doc: 'Runs of one workflow accepted per minute (0 = no limit); past it 429', parse: int(0) },
@@ -169,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const cfg = { ...(out as unknown as Config), ...overrides };
   if (cfg.poolMin > cfg.poolMax) throw new ConfigError('POOL_MIN', `must not exceed POOL_MAX (${cfg.poolMax})`);
+  if (cfg.breakerMaxResetMs < cfg.breakerResetMs) throw new ConfigError('BREAKER_MAX_RESET_MS', `must be at least BREAKER_RESET_MS (${cfg.breakerResetMs})`);
   // history is trimmed on enqueue: a limit below the runs one workflow may have in flight would drop queued runs
   if (cfg.runHistoryLimit < cfg.workflowMaxConcurrency) throw new ConfigError('RUN_HISTORY_LIMIT', `must be at least WORKFLOW_MAX_CONCURRENCY (${cfg.workflowMaxConcurrency})`);
   return cfg;

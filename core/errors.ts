@@ -35,6 +35,8 @@ export const ERROR_STATUS = {
   site_changed: 502,
   repair_failed: 502,
   outcome_mismatch: 502,
+  /** A state-changing step was sent but its answer was lost (its worker died): it may or may not have acted. Never resent. */
+  outcome_unknown: 502,
   captcha_required: 502,
   second_factor_required: 502,
   circuit_open: 503,

@@ -97,6 +97,12 @@ export interface WorkflowStep {
   stateChanging: boolean;
   /** Part of the session login (skipped while the session is healthy). */
   bootstrap: boolean;
+  /**
+   * Sending this state-changing step twice does no harm (the site dedupes it, e.g. by an
+   * Idempotency-Key header, which implies it). Only then does a run whose worker died after
+   * sending it send it again; otherwise the run reports outcome_unknown. Set with PATCH.
+   */
+  idempotent?: boolean;
   expect: StepExpectation;
 }
 

@@ -2,6 +2,7 @@ import type { BrowserContext, ElementHandle, Frame, Page } from 'playwright';
 import { performAction } from '../browser-pool/index.js';
 import type { Action, Logger } from '../core/index.js';
 import { BINDING, captureScriptSource, type CaptureEvent, type ElementInfo } from './capture-script.js';
+import { TrafficCapture } from './traffic-capture.js';
 
 export interface ActionCaptureOptions {
   /** Child logger of the recording. */
@@ -38,6 +39,8 @@ const KINDS = new Set(['click', 'fill', 'press', 'select', 'nav', 'active']);
  */
 export class ActionCapture {
   readonly actions: Action[] = [];
+  /** The context's traffic as it happens: what survives when the browser crashes (Playwright's HAR is written only on close). */
+  readonly traffic = new TrafficCapture();
   private readonly startedAt: number;
   private readonly now: () => number;
   private readonly maxActions: number;
@@ -55,8 +58,9 @@ export class ActionCapture {
     this.maxActions = opts.maxActions ?? 5000;
   }
 
-  /** Installs the binding and the script; call before the first page opens. */
+  /** Installs the binding and the script, and starts capturing traffic; call before the first page opens. */
   async attach(context: BrowserContext): Promise<void> {
+    this.traffic.attach(context);
     await context.exposeBinding(BINDING, (source: BindingSource, ev: unknown) => this.onEvent(source, ev));
     await context.addInitScript({ content: captureScriptSource() });
     context.on('page', (p) => this.watch(p));

@@ -1,4 +1,4 @@
-import { counter, gauge, histogram, DURATION_BUCKETS, type Registry } from '../core/index.js';
+import { AppError, counter, gauge, histogram, isAppError, DURATION_BUCKETS, type Logger, type Registry } from '../core/index.js';
 
 /** The recorder's metrics, get-or-create on the shared registry. */
 export function recorderMetrics(registry: Registry) {
@@ -13,3 +13,11 @@ export function recorderMetrics(registry: Registry) {
 }
 
 export type RecorderMetrics = ReturnType<typeof recorderMetrics>;
+
+/** An upload that failed, as the error to answer with: counted by code, logged when unexpected. */
+export function ingestFailure(err: unknown, metrics: RecorderMetrics, log: Logger): AppError {
+  const error = isAppError(err) ? err : new AppError('invalid_har', 'HAR is invalid: it cannot be read', [{ path: '', message: 'unreadable' }], undefined, { cause: err });
+  if (!isAppError(err)) log.warn('HAR ingest failed unexpectedly', { error: String(err) });
+  metrics.ingested.inc({ result: error.code });
+  return error;
+}

@@ -1,4 +1,5 @@
 import type { BrowserContext, Route } from 'playwright';
+import type { EgressRules } from '../browser-pool/index.js';
 import { AppError, isAppError, type AddressPolicy, type Logger } from '../core/index.js';
 
 /** How long a host's verdict is reused (ms); a page loads many resources from one host. */
@@ -7,10 +8,13 @@ const VERDICT_MAX = 500;
 
 /**
  * Keeps a recording's browser away from addresses the AddressPolicy refuses (cloud metadata and
- * link-local always; loopback and private ranges unless configured): every request the context
- * makes is checked by host before it goes out, and a refused one is aborted (the page sees
- * net::ERR_BLOCKED_BY_CLIENT). Chromium resolves names again itself, so unlike a replay (checked on
- * the connected socket) a name that changes its answer between the two lookups is not caught.
+ * link-local always; loopback and private ranges unless configured).
+ *
+ * The enforcement is the lease's egress proxy (egress(), given to the pool as LeaseOptions.egress):
+ * every connection the context makes passes it, each redirect hop and WebSocket included, and it
+ * connects only to the addresses it checked (no second lookup, so no DNS rebinding). attach() adds
+ * a route() check on top, which refuses the requests route() does see before they leave the
+ * browser (the page sees net::ERR_BLOCKED_BY_CLIENT); route() is not asked about redirect hops.
  */
 export class RecordingGuard {
   private readonly verdicts = new Map<string, { until: number; why: Promise<string | undefined> }>();
@@ -44,7 +48,12 @@ export class RecordingGuard {
     return why;
   }
 
-  /** Routes every request of the context through the check. */
+  /** The rules of the recording's egress proxy: this policy, refusals reported as route()'s are. */
+  egress(): EgressRules {
+    return { policy: this.policy, onRefused: (host, _port, why) => this.refused(host, why) };
+  }
+
+  /** Routes every request of the context through the check (fast refusals; the egress proxy is the enforcement). */
   async attach(context: BrowserContext): Promise<void> {
     await context.route('**/*', (route) => this.handle(route));
   }
@@ -60,15 +69,19 @@ export class RecordingGuard {
     const why = host === undefined ? undefined : await this.refusal(host);
     // The page may be gone by now: nothing left to continue or abort.
     if (why) {
-      this.onRefused(host!, why);
-      if (this.log && !this.logged.has(host!)) {
-        if (this.logged.size >= 100) this.logged.clear();
-        this.logged.add(host!);
-        this.log.warn('recording request refused', { host, reason: why });
-      }
+      this.refused(host!, why);
       await route.abort('blockedbyclient').catch(() => undefined);
     } else {
       await route.continue().catch(() => undefined);
+    }
+  }
+
+  private refused(host: string, why: string): void {
+    this.onRefused(host, why);
+    if (this.log && !this.logged.has(host)) {
+      if (this.logged.size >= 100) this.logged.clear();
+      this.logged.add(host);
+      this.log.warn('recording request refused', { host, reason: why });
     }
   }
 }

@@ -10,7 +10,7 @@ import { ingestHar } from './har-ingest.js';
 import { learn, type TargetSpec } from './learner/index.js';
 import { parseActions } from './parse-actions.js';
 import { redactActions, redactHar } from './redact-har.js';
-import { recorderMetrics, type RecorderMetrics } from './recorder-metrics.js';
+import { ingestFailure, recorderMetrics, type RecorderMetrics } from './recorder-metrics.js';
 import { RecordingGuard } from './recording-guard.js';
 import { RecordingLiveness } from './recording-liveness.js';
 
@@ -125,7 +125,8 @@ export class RecordingManager {
     let lease: Lease | undefined;
     let reserved = true;
     try {
-      lease = await this.o.pool.lease({ headed, recordHar: { path: harPath, content: 'embed', mode: 'full' } });
+      // Every connection of the recording's browser, each redirect hop included, goes through the lease's egress proxy.
+      lease = await this.o.pool.lease({ headed, recordHar: { path: harPath, content: 'embed', mode: 'full' }, egress: this.guard.egress() });
       const capture = new ActionCapture({ logger: this.log.child({ recordingId: id }), onActivity: () => this.touch(id) });
       await this.guard.attach(lease.context);
       await capture.attach(lease.context);
@@ -178,7 +179,11 @@ export class RecordingManager {
 
   /** Stops a recording, stores HAR + actions, learns its workflow. A second call waits for the first. */
   async stop(id: string, reason: StopReason = 'user'): Promise<RecordingResult> {
-    const s = await this.active(id, true);
+    // A recording whose browser crashed is saved as failed instead: active() answers 409 then.
+    return this.beginStop(await this.active(id, true), reason);
+  }
+
+  private beginStop(s: Session, reason: StopReason): Promise<RecordingResult> {
     if (!s.stopping) {
       s.stopping = this.finish(s, reason);
       s.stopping.then(s.settle.resolve, s.settle.reject);
@@ -201,7 +206,9 @@ export class RecordingManager {
   /** The recording (open ones from memory, their actions redacted). Throws not_found. */
   async get(id: string): Promise<Recording> {
     const s = this.sessions.get(id);
-    if (s) return this.snapshot(s);
+    // A crashed one is answered once what it kept is saved: failed, with the error.
+    if (s && crashed(s.lease)) await this.crashedError(s);
+    else if (s) return this.snapshot(s);
     const rec = await this.o.store.get<Recording>('recording', id);
     if (!rec) throw new AppError('not_found', `recording ${id} not found`);
     return rec;
@@ -240,10 +247,7 @@ export class RecordingManager {
       this.log.info('HAR ingested', { recordingId: id, workflowId: result.workflow.id, entries: rec.entryCount, warnings: warnings.length });
       return result;
     } catch (err) {
-      const error = isAppError(err) ? err : new AppError('invalid_har', 'HAR is invalid: it cannot be read', [{ path: '', message: 'unreadable' }], undefined, { cause: err });
-      if (!isAppError(err)) this.log.warn('HAR ingest failed unexpectedly', { error: String(err) });
-      this.metrics.ingested.inc({ result: error.code });
-      throw error;
+      throw ingestFailure(err, this.metrics, this.log);
     } finally {
       end();
     }
@@ -272,21 +276,35 @@ export class RecordingManager {
 
   private async active(id: string, allowStopping = false): Promise<Session> {
     const s = this.sessions.get(id);
+    if (s && crashed(s.lease)) throw await this.crashedError(s);
     if (s && (allowStopping || !s.stopping)) return s;
     if (s) throw new AppError('recording_not_active', `recording ${id} is stopping`);
     const rec = await this.o.store.get<Recording>('recording', id);
     if (!rec) throw new AppError('not_found', `recording ${id} not found`);
-    throw new AppError('recording_not_active', `recording ${id} is ${rec.status === 'recording' ? 'not open in this process' : 'stopped'}`);
+    throw notActive(rec);
+  }
+
+  /** The 409 for a recording whose browser crashed, once what it captured is saved (so the answer agrees with GET). */
+  private async crashedError(s: Session): Promise<AppError> {
+    this.beginStop(s, 'error');
+    await s.stopping!.catch(() => undefined);
+    return notActive(s.rec);
   }
 
   /** Scripted actions of one recording run one at a time, in the order they were sent; errors name an action by its index plus `indexBase`. */
   private run(s: Session, actions: Action[], indexBase = 0): Promise<void> {
     const next = s.queue.then(async () => {
       for (const [i, a] of actions.entries()) {
-        if (s.stopping) throw new AppError('recording_not_active', `recording ${s.rec.id} stopped`);
+        if (s.stopping) throw crashed(s.lease) ? await this.crashedError(s) : new AppError('recording_not_active', `recording ${s.rec.id} stopped`);
         if (a.type === 'goto' && a.url) await this.guard.check(a.url, `[${i + indexBase}].url`);
         this.touch(s.rec.id);
-        await s.lease.guard(() => s.capture.perform(s.page, a, this.o.actionTimeoutMs));
+        try {
+          await s.lease.guard(() => s.capture.perform(s.page, a, this.o.actionTimeoutMs));
+        } catch (err) {
+          // Not worth retrying: the recording is over, and what it captured is kept.
+          if (s.ready && (crashed(s.lease) || (isAppError(err) && err.code === 'browser_crashed'))) throw await this.crashedError(s);
+          throw err;
+        }
       }
       this.touch(s.rec.id);
     });
@@ -303,7 +321,7 @@ export class RecordingManager {
     s.page.on('close', onPageClose);
     ctx.on('page', (p) => p.on('close', onPageClose));
     // A crash while starting fails start() itself; later it stops the recording.
-    s.lease.signal.addEventListener('abort', () => s.ready && void this.stopQuietly(s.rec.id, 'error'), { once: true });
+    s.lease.signal.addEventListener('abort', () => s.ready && void this.beginStop(s, 'error').catch((err: unknown) => this.log.warn('recording stopped with an error', { recordingId: s.rec.id, error: toPublicError(err) })), { once: true });
   }
 
   private touch(id: string): void {
@@ -326,6 +344,7 @@ export class RecordingManager {
     clearTimeout(s.idle);
     clearTimeout(s.max);
     try {
+      if (crashed(s.lease)) return await this.saveCrashed(s);
       if (!s.page.isClosed() && !s.lease.crashed) await withTimeout(s.capture.flush(s.page), 5000);
       await s.lease.release();
       s.rec.status = 'stopped';
@@ -337,6 +356,8 @@ export class RecordingManager {
       try {
         har = JSON.parse(await readFile(s.harPath, 'utf8')) as HARFile;
       } catch (err) {
+        // The browser crashed (its pages close a moment before the disconnect is seen): keep what was captured as it went.
+        if (await crashedSoon(s.lease)) return await this.saveCrashed(s);
         s.rec.status = 'failed';
         s.rec.error = { code: 'recording_failed', message: 'the browser did not write the HAR (it crashed or was killed)' };
         await this.o.store.update('recording', id, s.rec);
@@ -354,6 +375,34 @@ export class RecordingManager {
       this.metrics.stopped.inc({ reason });
       this.metrics.open.dec();
     }
+  }
+
+  /**
+   * The browser crashed: Playwright never writes its HAR then, so the traffic captured as it went
+   * and the action log are stored (redacted, and sealed for a later learn with a target) and the
+   * recording is marked failed, saying what was kept. Rejects with that error.
+   */
+  private async saveCrashed(s: Session): Promise<never> {
+    const id = s.rec.id;
+    await s.lease.release();
+    const har = await s.capture.traffic.har();
+    const rawActions = [...s.capture.actions];
+    const entries = har.log.entries.length;
+    s.rec.status = 'failed';
+    s.rec.stoppedAt = new Date().toISOString();
+    s.rec.stopReason = 'error';
+    s.rec.actions = redactActions(rawActions);
+    s.rec.entryCount = entries;
+    s.rec.creator = `${har.log.creator.name} ${har.log.creator.version}`;
+    s.rec.error = {
+      code: 'browser_crashed',
+      message: `its browser crashed or was killed; kept the ${entries} request${entries === 1 ? '' : 's'} and ${rawActions.length} action${rawActions.length === 1 ? '' : 's'} captured before the crash (GET /v1/recordings/${id}/har), no workflow was learned: record again`,
+    };
+    await this.o.store.putBlob(`har:${id}`, JSON.stringify(redactHar(har, { actions: rawActions })));
+    await this.o.store.putBlob(`har-sealed:${id}`, this.o.secretBox.seal(JSON.stringify({ har, actions: rawActions })));
+    await this.o.store.update('recording', id, s.rec);
+    this.log.warn('recording failed: its browser crashed', { recordingId: id, entries, actions: rawActions.length });
+    throw new AppError('browser_crashed', `recording ${id} failed: ${s.rec.error.message}`);
   }
 
   /**
@@ -447,6 +496,23 @@ export class RecordingManager {
   private snapshot(s: Session): Recording {
     return { ...s.rec, actions: redactActions(s.capture.actions) };
   }
+}
+
+/** The lease's browser crashed or is gone (a crash may close the pages, and start a stop, before the lease hears of it). */
+function crashed(lease: Lease): boolean {
+  return lease.crashed || !lease.browser.isConnected();
+}
+
+/** Whether the browser turns out to have crashed within a short while. */
+async function crashedSoon(lease: Lease, ms = 2000): Promise<boolean> {
+  for (const until = Date.now() + ms; !crashed(lease) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  return crashed(lease);
+}
+
+/** Why a stored recording takes no more actions, in words that agree with its status. */
+function notActive(rec: Recording): AppError {
+  if (rec.status === 'failed') return new AppError('recording_not_active', `recording ${rec.id} failed: ${rec.error?.message ?? 'it was not saved'}`);
+  return new AppError('recording_not_active', `recording ${rec.id} is ${rec.status === 'recording' ? 'not open in this process' : 'stopped'}`);
 }
 
 function checkStartUrl(raw: unknown): string {

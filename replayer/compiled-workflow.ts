@@ -31,6 +31,8 @@ export interface CompiledWorkflow {
   inputSpecs: Map<string, WorkflowInput>;
   /** The workflow's origins as the pre-run check needs them: the host to resolve, or why the origin is refused. */
   targets: Array<{ origin: string; hostname?: string; refused?: string }>;
+  /** By step index: the step may be sent again when an earlier attempt's answer was lost (declared idempotent, or it carries an Idempotency-Key header). */
+  idempotent: boolean[];
 }
 
 const cache = new WeakMap<Workflow, CompiledWorkflow>();
@@ -63,6 +65,7 @@ export function compileWorkflow(wf: Workflow): CompiledWorkflow {
     lastBootstrap: wf.steps.reduce((acc, s, i) => (s.bootstrap ? i : acc), -1),
     inputSpecs: inputSpecs(wf),
     targets: (wf.origins ?? []).map(target),
+    idempotent: wf.steps.map((s) => s.idempotent === true || s.request.headers.some((h) => h.name.toLowerCase() === 'idempotency-key')),
   };
   cache.set(wf, c);
   return c;

@@ -4,13 +4,14 @@ import { compileWorkflow, plainPath, type CompiledWorkflow } from './compiled-wo
 import { toOutput } from './browser-runner.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { extract, ResponseView } from './extract.js';
-import { TransportError, type HttpClient } from './http-client.js';
+import { TransportError, type HttpClient, type HttpResponse } from './http-client.js';
 import type { ReplayMetrics } from './replay-metrics.js';
 import { humanCheck } from './human-check.js';
 import { checkOutcome } from './outcome-check.js';
 import { buildRequest } from './request-builder.js';
 import type { RunAbort } from './run-abort.js';
 import type { RunJar } from './run-jar.js';
+import type { RunJournal } from './run-journal.js';
 import { MissingValueError, VariableScope } from './variable-scope.js';
 
 export interface RetryPolicy {
@@ -54,6 +55,8 @@ export class HttpStepRunner {
   readonly sent = new Set<string>();
   /** The jar or tokens changed (the session needs saving). */
   dirty = false;
+  /** The run's step journal (runs from the queue): state-changing steps are claimed before they are sent. */
+  journal?: RunJournal;
   private readonly c: CompiledWorkflow;
 
   constructor(
@@ -101,7 +104,10 @@ export class HttpStepRunner {
         req.parsedUrl = url;
       }
       req.origin = origin;
-      this.d.breaker.check(origin);
+      const effect = this.journal !== undefined && step.stateChanging && !step.bootstrap;
+      // An answer an earlier execution of this run recorded: the step is not sent again.
+      const recorded = effect ? await this.claim(i) : undefined;
+      if (!recorded) await this.d.breaker.enter(origin, this.signal);
       rec.attempts++;
       const started = performance.now();
       let verdict: Verdict;
@@ -111,7 +117,7 @@ export class HttpStepRunner {
       const untilDeadline = this.deadline - Date.now();
       try {
         const timeoutMs = Math.max(1, Math.min(this.d.stepTimeoutMs, untilDeadline));
-        const res = await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal.live ? this.signal : undefined, timeoutMs });
+        const res = recorded ?? (await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal.live ? this.signal : undefined, timeoutMs }));
         if (res.setCookies.size) this.dirty = true;
         view = new ResponseView(res);
         verdict = detect(step, view, this.c.detect[i]!, this.c.patterns);
@@ -119,6 +125,8 @@ export class HttpStepRunner {
       } catch (err) {
         if (!(err instanceof TransportError)) {
           rec.status = 'failed';
+          // Refused before it left (an address the policy forbids): it did not act.
+          if (effect && err instanceof AppError && err.code === 'target_forbidden') this.journal!.withdraw(step.id);
           throw err;
         }
         transport = err;
@@ -144,6 +152,12 @@ export class HttpStepRunner {
         const status = view?.res.status;
         // A state-changing request is only sent again when it certainly was not acted upon.
         const resendable = !step.stateChanging || (transport ? !transport.delivered : status === 429 || status === 503);
+        if (effect && !recorded) {
+          // Journal: not acted → may be sent again; answered otherwise → its answer; a request
+          // delivered but unanswered stays "sent" (its outcome is unknown).
+          if (resendable) this.journal!.withdraw(step.id);
+          else if (view) this.journal!.answered(step.id, `${step.id} (${step.description})`, view.res);
+        }
         const retryAfter = verdict.retryAfterMs;
         const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
         const delay = retryAfter !== undefined ? retryAfter : backoff / 2 + Math.random() * (backoff / 2);
@@ -165,7 +179,10 @@ export class HttpStepRunner {
           throw new StepFailure(human.code, human.message, 'error', i);
         }
       }
-      if (step.stateChanging && !step.bootstrap && (verdict.kind !== 'broken' || v.res.hopUrls.length > 0)) this.sent.add(step.id);
+      if (step.stateChanging && !step.bootstrap && (verdict.kind !== 'broken' || v.res.hopUrls.length > 0)) {
+        this.sent.add(step.id);
+        if (effect && !recorded) this.journal!.answered(step.id, `${step.id} (${step.description})`, v.res);
+      } else if (effect && !recorded) this.journal!.withdraw(step.id);
       if (verdict.kind === 'broken') {
         rec.status = 'failed';
         throw new StepFailure('session_broken', verdict.reason, 'broken', i);
@@ -187,9 +204,34 @@ export class HttpStepRunner {
           throw new StepFailure('outcome_mismatch', miss.message, 'outcome', i, miss.details);
         }
       }
-      rec.status = 'succeeded';
+      rec.status = recorded ? 'reused' : 'succeeded';
       return v;
     }
+  }
+
+  /**
+   * Claims state-changing step i in the journal before it is sent. Returns the answer an earlier
+   * execution of this run recorded (not sent again); throws outcome_unknown when an earlier
+   * execution sent it and its answer was lost, unless the step is idempotent.
+   */
+  private async claim(i: number): Promise<HttpResponse | undefined> {
+    const step = this.wf.steps[i]!;
+    const what = `${step.id} (${step.description})`;
+    const prior = await this.journal!.claim(step.id, what);
+    if (!prior) return undefined;
+    if (prior.state === 'answered' && prior.answer) return this.journal!.answerOf(prior, (c, url) => this.jar.store(c, url) && (this.dirty = true));
+    if (this.c.idempotent[i]) {
+      await this.journal!.reclaim(step.id, what);
+      return undefined;
+    }
+    this.steps[i]!.status = 'failed';
+    throw new StepFailure(
+      'outcome_unknown',
+      `${what} was sent by an earlier attempt of this run (attempt ${prior.attempt}, whose worker stopped) and its answer was lost: it may have acted, so it is not sent again`,
+      'outcome',
+      i,
+      [{ path: `steps.${step.id}`, message: 'sent; answer not recorded', state: prior.state }],
+    );
   }
 
   /** Extracts the variables a step supplies; a missing one is a broken session (login page) or a changed site. */

@@ -10,6 +10,7 @@ import { replayMetrics, type ReplayMetrics } from './replay-metrics.js';
 import { RunLog } from './run-log.js';
 import { RunAbort } from './run-abort.js';
 import { RunInputs, validateInputs } from './run-inputs.js';
+import { BROWSER_FIELD, RunJournal } from './run-journal.js';
 import { SessionRun, type SessionRunDeps } from './session-run.js';
 import { SessionStore } from './session-store.js';
 
@@ -34,8 +35,12 @@ export interface ReplayerOptions {
   maxResponseBytes?: number;
   /** Retries of transient failures (5xx, 429, connection errors, timeouts): total attempts and exponential backoff with jitter. Defaults 3, 200 ms, 5000 ms. */
   retries?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
-  /** Per-origin circuit breaker. Defaults: opens after 5 consecutive transient failures, half-open after 30000 ms. */
-  breaker?: { failureThreshold?: number; resetMs?: number };
+  /**
+   * Per-origin circuit breaker (see CircuitBreakerOptions). Defaults: opens after 5 consecutive
+   * transient failures for 5000 ms, doubled by each failed trial up to 60000 ms; runs that come
+   * while a trial is in flight wait for it; a trial unanswered after twice stepTimeoutMs is given up.
+   */
+  breaker?: { failureThreshold?: number; resetMs?: number; maxResetMs?: number; trialTimeoutMs?: number };
   /** Clock for the circuit breaker (tests). Default Date.now. */
   clock?: () => number;
 }
@@ -47,6 +52,14 @@ export interface RunRequest {
   /** Session name; runs with the same name share cookies and tokens. Default 'default'. */
   session?: string;
   runId?: string;
+  /**
+   * Execution number of the run (1 first; more after its worker died). With runId, state-changing
+   * steps go through the run's step journal in Redis: an execution never sends a step an earlier
+   * one sent (see RunJournal). Default 1.
+   */
+  attempt?: number;
+  /** Keep no step journal even with a runId (a caller that runs each id once, e.g. a one-off check). Default true. */
+  journal?: boolean;
   /** Aborting it stops the run (it fails with run_deadline_exceeded). */
   signal?: AbortSignal;
 }
@@ -106,9 +119,9 @@ export class Replayer {
     this.metrics = replayMetrics(opts.registry);
     this.policy = new AddressPolicy({ allowLoopback: this.o.allowLoopback, allowPrivate: this.o.allowPrivate });
     this.client = new HttpClient({ policy: this.policy, maxResponseBytes: this.o.maxResponseBytes });
-    this.breaker = new CircuitBreaker({ ...opts.breaker, clock: opts.clock, onState: (origin, state) => this.metrics.setCircuit(origin, state) });
-    this.sessions = new SessionStore({ store: opts.store, logger: this.log });
-    this.browser = new BrowserRunner({ pool: opts.pool, logger: this.log, metrics: this.metrics, actionTimeoutMs: this.o.stepTimeoutMs });
+    this.breaker = new CircuitBreaker({ trialTimeoutMs: 2 * this.o.stepTimeoutMs, ...opts.breaker, clock: opts.clock, onState: (origin, state) => this.metrics.setCircuit(origin, state) });
+    this.sessions = new SessionStore({ store: opts.store, logger: this.log, secretBox: opts.secretBox });
+    this.browser = new BrowserRunner({ pool: opts.pool, logger: this.log, metrics: this.metrics, actionTimeoutMs: this.o.stepTimeoutMs, policy: this.policy });
     this.httpDeps = { client: this.client, breaker: this.breaker, metrics: this.metrics, retries: this.o.retries, stepTimeoutMs: this.o.stepTimeoutMs, sessions: this.sessions, browser: undefined };
     this.autoDeps = { ...this.httpDeps, browser: this.browser };
   }
@@ -157,6 +170,7 @@ export class Replayer {
     }
     const result: RunResult = { status: 'running', mode: requested === 'browser' ? 'browser' : 'http', steps: [] };
     let sessionRun: SessionRun | undefined;
+    const journal = req.runId && req.journal !== false ? new RunJournal(this.o.store, req.runId, req.attempt ?? 1, this.o.secretBox) : undefined;
     try {
       if (!wf?.steps?.length) throw new AppError('invalid_request', 'The workflow has no steps');
       const specs = compileWorkflow(wf).inputSpecs;
@@ -165,7 +179,7 @@ export class Replayer {
       const targets = this.checkTargets(wf);
       if (targets) await targets;
       if (requested === 'browser') {
-        const r = await log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal));
+        const r = await this.inBrowser(wf, journal, () => log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal)));
         Object.assign(result, { output: r.output, steps: r.steps });
       } else {
         sessionRun = new SessionRun(
@@ -177,6 +191,7 @@ export class Replayer {
           ac,
           log,
         );
+        sessionRun.runner.journal = journal;
         try {
           await sessionRun.execute();
           Object.assign(result, { mode: sessionRun.mode, steps: sessionRun.runner.steps, output: sessionRun.runner.output });
@@ -194,7 +209,7 @@ export class Replayer {
           result.fallback = { reason: `${first}${err.message}: ran the whole workflow in the browser`, ms: 0 };
           sessionRun = undefined;
           try {
-            const r = await log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal));
+            const r = await this.inBrowser(wf, journal, () => log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal)));
             Object.assign(result, { output: r.output, steps: [...result.steps, ...r.steps] });
           } finally {
             result.fallback.ms = Math.round(performance.now() - fbStarted);
@@ -221,11 +236,33 @@ export class Replayer {
     } finally {
       ac.close();
       req.signal?.removeEventListener('abort', onCancel);
+      // Answers journalled without waiting are written before the run is reported (and its journal deleted).
+      await journal?.flush().catch((err: Error) => log.warn('run journal not fully written', { error: err.message }));
     }
     result.durationMs = Math.round(performance.now() - started);
     this.metrics.runsBy(result.mode, result.status).inc();
     this.metrics.runDurationBy(result.mode).observe(result.durationMs / 1000);
     return result;
+  }
+
+  /**
+   * A browser run of a workflow that changes state is journalled as a whole (the browser's own
+   * requests are not claimed one by one): an execution finding one begun by an earlier execution
+   * does not run it again but reports outcome_unknown.
+   */
+  private async inBrowser<T>(wf: Workflow, journal: RunJournal | undefined, run: () => Promise<T>): Promise<T> {
+    const effects = wf.steps.filter((s) => s.stateChanging && !s.bootstrap);
+    if (!journal || !effects.length) return run();
+    const what = `the browser run (${effects.map((s) => `${s.id} ${s.description}`).join(', ')})`;
+    const prior = await journal.claim(BROWSER_FIELD, what);
+    if (prior) {
+      throw new AppError('outcome_unknown', `An earlier attempt of this run (attempt ${prior.attempt}, whose worker stopped) ran the workflow in a browser and ${prior.state === 'answered' ? 'finished it, but its result was lost' : 'did not finish'}: it may have acted, so it is not run again`, [
+        { path: 'browser', message: what, state: prior.state },
+      ]);
+    }
+    const r = await run();
+    journal.finished(BROWSER_FIELD, what);
+    return r;
   }
 
   /** Every origin must be http(s) and resolve only to allowed addresses (checked again at connect time); undefined when nothing needs resolving. */

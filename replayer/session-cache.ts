@@ -20,6 +20,8 @@ interface Entry {
 
 /**
  * Sessions of warm runs kept in process, so a healthy run makes no Redis round trip at all.
+ * Entries are the opened sessions (Redis holds them sealed, see SessionStore): a warm run opens
+ * nothing. They never leave the process.
  * Every session write (any process) is announced on a channel; an announced key is dropped here.
  * While the subscription is not live (starting, reconnecting) nothing is served from the cache,
  * and it is emptied, since announcements may have been missed. A stale entry served in the few

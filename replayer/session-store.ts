@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CookieJar, type SerializedCookieJar } from 'tough-cookie';
-import { AppError, globEscape, type Logger, type RedisStore } from '../core/index.js';
+import { AppError, globEscape, type Logger, type RedisStore, type SecretBox } from '../core/index.js';
 import { SessionCache } from './session-cache.js';
 
 /** What is kept per (workflow, session name): the cookie jar and the tokens the login extracted. */
@@ -22,6 +22,11 @@ export interface SessionStoreOptions {
   /** Sessions unused this long are dropped by Redis (ms). Default 30 days. */
   ttlMs?: number;
   logger: Logger;
+  /**
+   * Seals each session (cookie jar + tokens) before it goes to Redis and opens it when read back:
+   * live cookies are credentials. Only the in-process cache holds them open.
+   */
+  secretBox: SecretBox;
 }
 
 // Writes only when the stored version is the one the run started from: two runs sharing a
@@ -34,11 +39,24 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[5], ARGV[2] .. ' ' .. KEYS[1])
 return 1`;
 
+// A session stored in clear (written before sessions were sealed) is sealed in place once read,
+// unless it changed meanwhile; its version stays (the content is the same).
+const SEAL_IN_PLACE = `
+if redis.call('HGET', KEYS[1], 'data') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[2])
+return 1`;
+
+/** How a sealed `data` field starts (SecretBox's format); a clear one is JSON and starts with `{`. */
+const SEALED = 'v1.';
+
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /**
  * Sessions in Redis, one hash per (workflow id, session name) under store.key('session', …),
- * plus a lock key around repairs (SET NX PX) so that concurrent runs log in once.
+ * plus a lock key around repairs (SET NX PX) so that concurrent runs log in once. The hash holds
+ * `version` and `data`, the session sealed with the SecretBox (AES-256-GCM): sealing costs a
+ * write (login, repair, new cookies), opening a Redis read; warm runs use the opened copy in the
+ * in-process cache and pay neither.
  */
 export class SessionStore {
   private readonly store: RedisStore;
@@ -46,9 +64,14 @@ export class SessionStore {
   private readonly channel: string;
   private readonly cache: SessionCache;
   private readonly keys = new Map<string, Map<string, string>>();
+  private readonly box: SecretBox;
+  private readonly log: Logger;
 
   constructor(opts: SessionStoreOptions) {
+    for (const k of ['store', 'logger', 'secretBox'] as const) if (!opts?.[k]) throw new TypeError(`SessionStore: ${k} is required`);
     this.store = opts.store;
+    this.box = opts.secretBox;
+    this.log = opts.logger;
     this.ttlMs = opts.ttlMs ?? 30 * 86_400_000;
     this.channel = opts.store.key('session-writes');
     this.cache = new SessionCache({ redis: opts.store.redis, channel: this.channel, logger: opts.logger });
@@ -91,20 +114,36 @@ export class SessionStore {
   }
 
   async load(key: string): Promise<StoredSession | undefined> {
-    const data = await this.guard(() => this.store.redis.hget(key, 'data'));
+    const [version, data] = await this.guard(() => this.store.redis.hmget(key, 'version', 'data'));
     if (!data) return undefined;
+    if (!data.startsWith(SEALED)) return this.fromClear(key, data);
     try {
-      return JSON.parse(data) as StoredSession;
+      return JSON.parse(this.box.open(data)) as StoredSession;
+    } catch {
+      // Sealed with another key (SECRET_KEY changed) or damaged: a fresh login replaces it, at
+      // the version it has, so that the save after that login is taken.
+      this.log.warn('stored session cannot be opened; the next run logs in again', { key });
+      return { version: Number(version) || 0, jar: undefined as unknown as SerializedCookieJar, tokens: {}, loggedIn: false, loginAt: 0, updatedAt: 0 };
+    }
+  }
+
+  /** A session stored before sessions were sealed: used as it is, and sealed in Redis now. */
+  private fromClear(key: string, data: string): StoredSession | undefined {
+    let s: StoredSession;
+    try {
+      s = JSON.parse(data) as StoredSession;
     } catch {
       return undefined;
     }
+    this.store.redis.eval(SEAL_IN_PLACE, 1, key, data, this.box.seal(data)).catch((err: Error) => this.log.warn('clear-text session not sealed yet', { key, error: err.message }));
+    return s;
   }
 
   /** Saves `s` as version s.version + 1 if the stored version is still s.version; false otherwise. */
   async save(key: string, s: StoredSession): Promise<boolean> {
     const next: StoredSession = { ...s, version: s.version + 1, updatedAt: Date.now() };
     const epoch = this.cache.currentEpoch;
-    const ok = await this.guard(() => this.store.redis.eval(SAVE_IF_VERSION, 1, key, String(s.version), String(next.version), JSON.stringify(next), String(this.ttlMs), this.channel));
+    const ok = await this.guard(() => this.store.redis.eval(SAVE_IF_VERSION, 1, key, String(s.version), String(next.version), this.box.seal(JSON.stringify(next)), String(this.ttlMs), this.channel));
     if (ok !== 1) {
       this.cache.delete(key);
       return false;

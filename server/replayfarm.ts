@@ -18,7 +18,7 @@ import {
   type Workflow,
 } from '../core/index.js';
 import { BrowserPool } from '../browser-pool/index.js';
-import { RecordingManager } from '../recorder/index.js';
+import { IngestPool, RecordingManager, sealKeyOf } from '../recorder/index.js';
 import { AddressPolicy, Replayer, RunQueue, RunWorker } from '../replayer/index.js';
 import { SessionStore } from '../replayer/session-store.js';
 
@@ -75,6 +75,8 @@ export class Replayfarm {
   private queueStarting?: Promise<void>;
   /** Parsed workflows shared by the run route and execute(), so the replayer's per-object memos hold across runs. */
   private workflows?: WorkflowCache;
+  /** HAR uploads are decoded, validated and learned in these worker threads, off the event loop. */
+  private ingest?: IngestPool;
 
   constructor(opts: ReplayfarmOptions = {}) {
     this.opts = opts;
@@ -164,6 +166,7 @@ export class Replayfarm {
       stepTimeoutMs: c.stepTimeoutMs,
       runDeadlineMs: c.runDeadlineMs,
       maxResponseBytes: c.maxResponseBytes,
+      breaker: { failureThreshold: c.breakerFailures, resetMs: c.breakerResetMs, maxResetMs: c.breakerMaxResetMs },
       clock: this.clock,
     });
     const queue = new RunQueue({
@@ -191,9 +194,12 @@ export class Replayfarm {
         webhookSecret: c.webhookSecret,
         workerId: `${hostname()}:${process.pid}`,
         shutdownTimeoutMs: c.shutdownTimeoutMs,
+        lockDurationMs: c.workerLockMs,
+        stalledIntervalMs: c.workerStalledCheckMs,
+        maxStalledCount: c.workerMaxStalled,
         // webhooks obey the same address rules as replays (no metadata, link-local, …)
         webhookGuard: (u: URL) => webhookPolicy.checkHost(u.hostname),
-        execute: (run, job) => this.execute(run, job.inputs, job.signal, job.workflowVersion),
+        execute: (run, job) => this.execute(run, job.inputs, job.signal, job.workflowVersion, job.attempt),
       });
     }
     // With Redis up, start() returns with queue and worker running; with Redis away the API still
@@ -205,13 +211,22 @@ export class Replayfarm {
     if (redisUp && (await this.startQueue())) this.queueStarted = true;
     else this.queueStarting = this.retryQueue();
     if (this.opts.api !== false) {
+      this.ingest = new IngestPool({
+        store: this.store,
+        logger: this.logger,
+        registry: this.registry,
+        secretBox,
+        sealKey: await sealKeyOf(this.store, c.secretKey, secretBox),
+        harLimitBytes: c.harLimitBytes,
+        threads: c.harIngestThreads,
+      });
       this.parts.app = buildApp({
         config: c,
         logger: this.logger,
         registry: this.registry,
         open: [healthRoutes({ store: this.store, registry: this.registry, checks: { pool: () => this.pool.check() } })],
         v1: [
-          recordingRoutes({ config: c, store: this.store, recordings }),
+          recordingRoutes({ config: c, store: this.store, recordings, ingest: this.ingest }),
           workflowRoutes({ store: this.store, clock: this.clock, recordings, onDelete: (id, wf) => this.workflowDeleted(id, wf.recordingId) }),
           runRoutes({ store: this.store, queue, workflows: this.workflows, validateInputs: (wf, inputs) => replayer.validateInputs(wf, inputs) }),
           openapiRoutes({ store: this.store }),
@@ -266,10 +281,11 @@ export class Replayfarm {
     inputs: Record<string, unknown>,
     signal?: AbortSignal,
     workflowVersion?: string,
+    attempt?: number,
   ) {
     const wf = this.workflows ? await this.workflows.get(run.workflowId, workflowVersion) : await this.store.get<Workflow>('workflow', run.workflowId);
     if (!wf) return { status: 'failed' as const, error: { code: 'not_found', message: `Workflow ${run.workflowId} was deleted` }, steps: [] };
-    return this.replayer.run(wf, { inputs, mode: run.requestedMode, session: run.session, runId: run.id, signal });
+    return this.replayer.run(wf, { inputs, mode: run.requestedMode, session: run.session, runId: run.id, attempt, signal });
   }
 
   /**
@@ -363,6 +379,7 @@ export class Replayfarm {
       await closed;
       clearTimeout(timer);
     }
+    await this.ingest?.close();
     const p = this.parts;
     await p?.worker?.close().catch((err: Error) => this.logger.warn('worker close failed', { error: err.message }));
     await p?.recordings.close().catch((err: Error) => this.logger.warn('recordings close failed', { error: err.message }));

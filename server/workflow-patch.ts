@@ -4,7 +4,8 @@ import { requireObject } from './validate.js';
 /**
  * PATCH /v1/workflows/:id body:
  * `{ name?, output?: { step }, inputs?: { <name>: { rename?, drop?, default?, description? } },
- *   constants?: { <name>: { value?, promote? } }, target? }` (target is handled by the route: it learns again).
+ *   constants?: { <name>: { value?, promote? } }, steps?: { <id>: { idempotent } }, target? }` (target is handled by
+ * the route: it learns again).
  * Renaming rewrites every reference (variable sources, actions); dropping an input freezes it to
  * its recorded default (a constant); neither may leave the workflow inconsistent.
  */
@@ -14,7 +15,7 @@ export function applyWorkflowPatch(wf: Workflow, body: unknown, now: Date): Work
   const next: Workflow = structuredClone(wf);
 
   for (const key of Object.keys(patch)) {
-    if (!['name', 'output', 'inputs', 'constants'].includes(key)) details.push({ path: key, message: 'is not editable (name, output, inputs, constants, target)' });
+    if (!['name', 'output', 'inputs', 'constants', 'steps'].includes(key)) details.push({ path: key, message: 'is not editable (name, output, inputs, constants, steps, target)' });
   }
   if (patch.name !== undefined) {
     if (typeof patch.name !== 'string' || !patch.name.trim() || patch.name.length > 200) details.push({ path: 'name', message: 'must be a non-empty string of at most 200 characters' });
@@ -35,6 +36,11 @@ export function applyWorkflowPatch(wf: Workflow, body: unknown, now: Date): Work
     const edits = patch.constants;
     if (edits === null || typeof edits !== 'object' || Array.isArray(edits)) details.push({ path: 'constants', message: 'must be an object keyed by constant name' });
     else for (const [name, edit] of Object.entries(edits)) editConstant(next, name, edit, details);
+  }
+  if (patch.steps !== undefined) {
+    const edits = patch.steps;
+    if (edits === null || typeof edits !== 'object' || Array.isArray(edits)) details.push({ path: 'steps', message: 'must be an object keyed by step id' });
+    else for (const [id, edit] of Object.entries(edits)) editStep(next, id, edit, details);
   }
   if (details.length) throw new AppError('invalid_request', `Invalid workflow edit: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
   next.updatedAt = now.toISOString();
@@ -133,4 +139,26 @@ function editConstant(wf: Workflow, name: string, edit: unknown, details: ErrorD
     v.source = { kind: 'input', input: name };
     wf.inputs.push({ name, type: 'string', secret: false, required: false, default: value, description: v.description.replace(/: a constant of the app.*$/, ''), origin: 'request' });
   }
+}
+
+/** A step's declarations: `idempotent` (a state-changing step the site dedupes may be sent again after its worker died). */
+function editStep(wf: Workflow, id: string, edit: unknown, details: ErrorDetail[]): void {
+  const path = `steps.${id}`;
+  const step = wf.steps.find((s) => s.id === id);
+  if (!step) {
+    details.push({ path, message: `no such step (steps: ${wf.steps.map((s) => s.id).join(', ')})` });
+    return;
+  }
+  if (edit === null || typeof edit !== 'object' || Array.isArray(edit)) {
+    details.push({ path, message: 'must be an object like {"idempotent":true}' });
+    return;
+  }
+  const e = edit as { idempotent?: unknown };
+  const bad = Object.keys(e).filter((k) => k !== 'idempotent');
+  if (bad.length) details.push({ path: `${path}.${bad[0]}`, message: 'is not editable (idempotent)' });
+  if (e.idempotent === undefined) return;
+  if (typeof e.idempotent !== 'boolean') details.push({ path: `${path}.idempotent`, message: 'must be true or false' });
+  else if (!step.stateChanging || step.bootstrap) details.push({ path: `${path}.idempotent`, message: 'only a state-changing step that is not part of the login can be declared idempotent' });
+  else if (e.idempotent) step.idempotent = true;
+  else delete step.idempotent;
 }

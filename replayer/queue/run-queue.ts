@@ -7,6 +7,7 @@ import { BullConnection, bullPrefix, QUEUE_NAME } from './bull-connection.js';
 import { RunWaiters, isFinished } from './run-waiters.js';
 import { ENQUEUE, runScript, SAVE_IF_CURRENT, SLOT_TTL_MS } from './scripts.js';
 import { registerQueueGauges } from './queue-gauges.js';
+import { RunJournal } from '../run-journal.js';
 
 export interface RunQueueOptions {
   /** Redis for bull's own connections, e.g. `redis://127.0.0.1:6379`. Required. */
@@ -333,7 +334,8 @@ export class RunQueue {
       const multi = redis
         .multi()
         .del(...chunk.map((id) => this.store.key('run', id)))
-        .zrem(this.store.key('run', 'index'), ...chunk);
+        .zrem(this.store.key('run', 'index'), ...chunk)
+        .del(...chunk.map((id) => RunJournal.key(this.store, id)));
       // A caller waiting for one of them (a sync run) hears now that it is gone, not when its wait ends.
       for (const id of chunk) multi.publish(this.doneChannel, id);
       const res = await this.guard(() => multi.exec());

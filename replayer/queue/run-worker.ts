@@ -16,6 +16,7 @@ import type { RunJobData, RunQueue } from './run-queue.js';
 import { isFinished } from './run-waiters.js';
 import { deliverWebhook, type WebhookDelivery } from './webhook.js';
 import { runScript, START_RUN } from './scripts.js';
+import { RunJournal, unknownOutcome } from '../run-journal.js';
 
 /** What execute() is given besides the run. */
 export interface RunJobContext {
@@ -64,14 +65,16 @@ type Resolved = Required<Omit<RunWorkerOptions, 'webhookSecret' | 'webhookGuard'
 /**
  * Takes run jobs from the bull queue and executes them.
  *
- * Delivery is AT LEAST ONCE. A job is locked by the worker running it and the lock is renewed
- * while it runs; when a worker dies (SIGKILL, OOM, lost host) the lock expires and bull's stalled
- * check, run by every other worker, puts the job back in the queue (up to maxStalledCount times),
- * so the run is executed again from the start: run.attempts counts the executions. A run whose
- * worker died after it sent a state-changing request may therefore send it twice, across two
- * executions (within one execution the replayer never sends one twice). A worker whose event
- * loop blocks longer than lockDurationMs can also lose its lock while still running the job.
- * A run already stored as finished is not executed again (only its webhook is completed).
+ * Delivery of RUNS is at least once; their EFFECTS happen at most once. A job is locked by the
+ * worker running it and the lock is renewed while it runs; when a worker dies (SIGKILL, OOM, lost
+ * host) the lock expires and bull's stalled check, run by every other worker, puts the job back
+ * in the queue (up to maxStalledCount times), so the run is executed again: run.attempts counts
+ * the executions. The replayer keeps a step journal per run (replayer/run-journal.ts): an
+ * execution never sends a state-changing step an earlier one sent; it reuses the recorded answer,
+ * or reports outcome_unknown when the answer was lost. A run that stops for good after it sent
+ * one (its retries spent) is reported outcome_unknown too, never plain failed. The journal is
+ * deleted once the finished run is stored. A run already stored as finished is not executed
+ * again (only its webhook is completed).
  *
  * A run that ends with status 'failed' is a completed job; only an exception (a crash of the
  * executor) is a bull failure, retried `attempts` times with exponential backoff.
@@ -239,7 +242,7 @@ export class RunWorker {
         const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         this.log.warn('run crashed', { attempt, final, error: (err as Error).message });
         if (final) {
-          await this.finish(running, { status: 'failed', error: toPublicError(err) }, startMs);
+          await this.finish(running, { status: 'failed', error: await this.afterEffects(runId, 'The run crashed', err) }, startMs);
         } else {
           await queue.saveIfCurrent({ ...running, status: 'queued' });
         }
@@ -281,6 +284,7 @@ export class RunWorker {
       this.log.warn('result discarded: run taken over by another worker', { runId: finished.id, attempt: finished.attempts });
       return (await queue.get(finished.id)) ?? finished;
     }
+    await this.dropJournal(finished.id);
     this.completed.inc({ status });
     this.log.info('run finished', { status, mode: finished.mode, durationMs: finished.durationMs, attempt: finished.attempts });
     await this.callWebhook(finished);
@@ -289,6 +293,7 @@ export class RunWorker {
 
   private async afterFinish(run: Run): Promise<void> {
     await this.opts.queue.markDone(run);
+    await this.dropJournal(run.id);
     await this.callWebhook(run);
   }
 
@@ -313,6 +318,23 @@ export class RunWorker {
     if (latest) await this.opts.queue.store.update('run', run.id, { ...latest, webhook: outcome });
   }
 
+  /** The error of a run that stops for good: outcome_unknown (with the journal as evidence) when it had sent a state-changing step. */
+  private async afterEffects(runId: string, why: string, err: unknown): Promise<ReturnType<typeof toPublicError>> {
+    try {
+      const known = unknownOutcome(await RunJournal.read(this.opts.queue.store, runId), why);
+      if (known) return toPublicError(known);
+    } catch (e) {
+      this.log.warn('run journal not readable', { runId, error: (e as Error).message });
+      return { code: 'outcome_unknown', message: `${why}; its step journal could not be read, so whether it acted is unknown` };
+    }
+    return toPublicError(err);
+  }
+
+  private async dropJournal(runId: string): Promise<void> {
+    // Left behind, it expires by itself: nothing reads a finished run's journal.
+    await RunJournal.delete(this.opts.queue.store, [runId]).catch((err: Error) => this.log.warn('run journal not deleted', { runId, error: err.message }));
+  }
+
   /** A job bull gave up on (crash retries spent, or stalled too often) must not leave its run 'running'. */
   private async onFailed(job: Bull.Job<RunJobData>, err: Error): Promise<void> {
     try {
@@ -320,7 +342,8 @@ export class RunWorker {
       const run = await this.opts.queue.store.get<Run>('run', job.data.runId);
       if (!run || isFinished(run)) return;
       const started = run.startedAt ? Date.parse(run.startedAt) : Date.now();
-      await this.finish(run, { status: 'failed', error: { code: 'internal', message: 'The run could not be completed' } }, started);
+      const error = await this.afterEffects(run.id, `The run was given up (its worker stopped ${run.attempts ?? 1} time${(run.attempts ?? 1) > 1 ? 's' : ''})`, new Error(err.message));
+      await this.finish(run, { status: 'failed', error: error.code === 'internal' ? { code: 'internal', message: 'The run could not be completed' } : error }, started);
       this.log.warn('run given up', { runId: run.id, reason: err.message });
     } catch (e) {
       this.log.warn('could not mark a given-up run', { runId: job.data.runId, error: (e as Error).message });

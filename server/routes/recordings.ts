@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AppError, type Config, type Recording, type RedisStore } from '../../core/index.js';
-import { parseActions, parseTarget, type RecordingManager, type TargetSpec } from '../../recorder/index.js';
+import { parseActions, parseTarget, type IngestPool, type RecordingManager, type TargetSpec } from '../../recorder/index.js';
 import { readRawBody } from '../read-body.js';
 import { Checker, idOf, pagination, requireObject } from '../validate.js';
 
@@ -8,6 +8,8 @@ export interface RecordingRouteDeps {
   config: Config;
   store: RedisStore;
   recordings: RecordingManager;
+  /** Processes HAR uploads off the event loop (worker threads). Default: the recording manager, on this thread. */
+  ingest?: Pick<IngestPool, 'ingest'>;
 }
 
 export function recordingRoutes(deps: RecordingRouteDeps): Router {
@@ -19,7 +21,8 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
     const target = targetOf(req.query.target, 'query.target');
     const body = await readRawBody(req, deps.config.harLimitBytes);
     if (body.length === 0) throw new AppError('invalid_har', 'The request body is empty: send a HAR file', [{ path: '', message: 'empty body' }]);
-    const result = await deps.recordings.ingest(body, { contentEncoding: req.get('content-encoding'), name, target });
+    // Only the bytes are read here: decoding, validating and learning happen in deps.ingest's threads.
+    const result = await (deps.ingest ?? deps.recordings).ingest(body, { contentEncoding: req.get('content-encoding'), name, target });
     res.status(201).json(result);
   });
 

@@ -15,14 +15,19 @@ export async function freePort(): Promise<number> {
 /** A throw-away redis-server of a test's own (to stop and restart Redis under a running app). */
 export class RedisServer {
   private proc?: ChildProcess;
-  constructor(readonly port: number) {}
+  /** With `dataDir`, every write is appended to a file there (fsync always): a restart keeps the data. */
+  constructor(
+    readonly port: number,
+    private readonly dataDir?: string,
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const persist = this.dataDir ? ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persist], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.proc = proc;
     let out = '';
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,141 @@
+import { Worker } from 'node:worker_threads';
+import { expect } from 'chai';
+import type { Recording, Workflow } from '../../core/index.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { formPost, har, html, json, jsonPost, ORIGIN, type Ex } from './learner-har-builder.js';
+
+/**
+ * A login, `pages` JSON pages of `items` items each (about 5.4 kB an item list of 50), and the
+ * order the workflow is about: ~40 MB at the default size, the kind of HAR that used to hold the
+ * API's event loop for seconds.
+ */
+function bigHar(pages = 5700, items = 50): Buffer {
+  const ex: Ex[] = [
+    { url: `${ORIGIN}/login`, ...html('<form method="post"><input type="hidden" name="csrf" value="csrf0123456789abcdef"></form>'), setCookies: { sid: 'sid0123456789abcdef0123' } },
+    { url: `${ORIGIN}/login`, post: formPost({ user: 'ann', password: 'correct horse battery', csrf: 'csrf0123456789abcdef' }), cookies: { sid: 'sid0123456789abcdef0123' }, location: `${ORIGIN}/shop` },
+  ];
+  for (let p = 0; p < pages; p++) {
+    const list = Array.from({ length: items }, (_, k) => ({ id: `it-${p}-${k}`, name: `Item ${k} of page ${p}, a fairly long product name`, price: (k * 1.25).toFixed(2), tags: ['new', 'sale'] }));
+    ex.push({ url: `${ORIGIN}/api/items?page=${p}`, cookies: { sid: 'sid0123456789abcdef0123' }, ...json({ page: p, items: list }) });
+  }
+  ex.push({ url: `${ORIGIN}/api/orders`, cookies: { sid: 'sid0123456789abcdef0123' }, post: jsonPost({ item: 'it-3-7', qty: 2 }), status: 201, ...json({ order: 'ord_42', item: 'it-3-7', qty: 2 }) });
+  return Buffer.from(JSON.stringify(har(ex)));
+}
+
+/**
+ * Uploads `body` from a thread of its own while another loop there polls GET /healthz every
+ * `everyMs` (from a little before the upload until a little after): neither the client's work
+ * nor a blocked server loop can then hide a slow answer. Latencies in ms.
+ */
+async function uploadWhilePolling(base: string, body: Buffer, query: string, everyMs = 20): Promise<{ status: number; text: string; seconds: number; lat: number[] }> {
+  const code = `
+    const { parentPort, workerData: w } = require('node:worker_threads');
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const lat = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const t0 = performance.now();
+        try { await (await fetch(w.base + '/healthz')).arrayBuffer(); lat.push(performance.now() - t0); } catch { lat.push(60000); }
+        await sleep(w.everyMs);
+      }
+    })();
+    (async () => {
+      await sleep(200);
+      const t0 = performance.now();
+      const res = await fetch(w.base + '/v1/hars?' + w.query, { method: 'POST', headers: { 'content-type': 'application/json' }, body: w.body });
+      const text = await res.text();
+      const seconds = (performance.now() - t0) / 1000;
+      await sleep(100);
+      polling = false;
+      await poller;
+      parentPort.postMessage({ status: res.status, text, seconds, lat });
+    })();`;
+  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  const w = new Worker(code, { eval: true, execArgv: [], workerData: { base, body: bytes, query, everyMs }, transferList: [bytes.buffer as ArrayBuffer] });
+  try {
+    return await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  } finally {
+    await w.terminate();
+  }
+}
+
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
+
+async function upload(app: TestApp, body: Buffer, query = 'name=big') {
+  const res = await fetch(`${app.url}/v1/hars?${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(body) });
+  const text = await res.text();
+  return { status: res.status, text, json: JSON.parse(text) };
+}
+
+describe('HAR uploads are processed off the event loop', function () {
+  this.timeout(120_000);
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ harLimitBytes: 50 * 1024 * 1024 });
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  it('keeps /healthz answering fast while a ~40 MB HAR is decoded, validated and learned', async () => {
+    const body = bigHar();
+    expect(body.length).to.be.within(30e6, 48e6);
+    const mb = body.length / 1e6;
+    const { status, text, seconds, lat } = await uploadWhilePolling(app.url, body, 'name=big');
+    const up = { status, text, json: JSON.parse(text) };
+    const max = Math.max(...lat);
+    process.stderr.write(`      ${mb.toFixed(1)} MB upload: ${seconds.toFixed(2)} s; /healthz during it: ${lat.length} polls, p99 ${p99(lat).toFixed(1)} ms, max ${max.toFixed(1)} ms\n`);
+    expect(up.status, up.text.slice(0, 300)).to.equal(201);
+    expect(up.json.recording).to.include({ source: 'har', status: 'stopped', entryCount: 5703 });
+    const wf = up.json.workflow as Workflow;
+    expect(wf.steps.length).to.be.greaterThan(0);
+    expect(JSON.stringify(wf.steps)).to.include('/api/orders');
+    expect(lat.length).to.be.greaterThan(10);
+    expect(max, `slowest /healthz during the upload (ms); all: ${lat.map((x) => x.toFixed(0)).join(' ')}`).to.be.lessThan(500);
+  });
+
+  it('stores what the worker made: the HAR redacted, and a sealed copy that learning again can open', async () => {
+    const up = await upload(app, bigHar(20, 5), 'name=small');
+    expect(up.status, up.text.slice(0, 300)).to.equal(201);
+    const rec = up.json.recording as Recording;
+    const served = await (await fetch(`${app.url}/v1/recordings/${rec.id}/har`)).text();
+    expect(served).not.to.include('sid0123456789abcdef0123');
+    expect(served).not.to.include('correct horse battery');
+    expect(JSON.parse(served).log.entries).to.have.length(23);
+    // The sealed capture (sealed in the worker) opens with the server's key: learning again works.
+    const again = await fetch(`${app.url}/v1/recordings/${rec.id}/learn`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: 'GET /api/items' }) });
+    const againText = await again.text();
+    expect(again.status, againText.slice(0, 300)).to.equal(201);
+    expect(JSON.parse(againText).workflow.steps.length).to.be.greaterThan(0);
+    expect(app.logs()).not.to.include('correct horse battery');
+  });
+
+  it('answers as before when nothing can be learned: 422 learn_failed, the recording stored', async () => {
+    const empty = { log: { version: '1.2', creator: { name: 'x', version: '1' }, entries: [] } };
+    const up = await upload(app, Buffer.from(JSON.stringify(empty)), 'name=empty');
+    expect(up.status, up.text).to.equal(422);
+    expect(up.json.error.code).to.equal('learn_failed');
+    const id = up.json.error.details[0].recordingId as string;
+    const rec = await (await fetch(`${app.url}/v1/recordings/${id}`)).json();
+    expect(rec).to.include({ status: 'stopped', name: 'empty', entryCount: 0 });
+    expect(rec.error.code).to.equal('learn_failed');
+  });
+
+  it('keeps the exact errors of the worker: invalid_har with its path, 413 after gunzip, bad gzip', async () => {
+    const notHar = await upload(app, Buffer.from('{"log":{"entries":"no"}}'));
+    expect(notHar.status).to.equal(400);
+    expect(notHar.json.error).to.deep.equal({ code: 'invalid_har', message: 'HAR is invalid: .log.entries should be an array, got a string', details: [{ path: '.log.entries', message: 'should be an array, got a string' }] });
+    const deep = `{"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[],"_x":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}}`;
+    const deepUp = await upload(app, Buffer.from(deep));
+    expect(deepUp.status, deepUp.text.slice(0, 300)).to.be.within(400, 499);
+    const badGz = await fetch(`${app.url}/v1/hars`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0xff]) });
+    const badGzJson = await badGz.json();
+    expect(badGz.status).to.equal(400);
+    expect(badGzJson.error.code).to.equal('invalid_har');
+    expect(badGzJson.error.message).to.match(/^HAR is invalid: the gzip body cannot be decompressed/);
+  });
+});
