@@ -284,8 +284,9 @@ export class RunWorker {
       this.log.warn('result discarded: run taken over by another worker', { runId: finished.id, attempt: finished.attempts });
       return (await queue.get(finished.id)) ?? finished;
     }
-    await this.dropJournal(finished.id);
+    // counted as soon as it is stored: whoever saw the run finish may read the counter next
     this.completed.inc({ status });
+    await this.dropJournal(finished.id);
     this.log.info('run finished', { status, mode: finished.mode, durationMs: finished.durationMs, attempt: finished.attempts });
     await this.callWebhook(finished);
     return finished;
