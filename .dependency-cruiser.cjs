@@ -1,5 +1,6 @@
 /**
- * Import direction (DESIGN.md), checked on the compiled output by `npm test`:
+ * Import direction (DESIGN.md), checked on the TypeScript sources by `npm test`, type-only imports
+ * included (tsPreCompilationDeps), so a cycle that exists only in types fails too:
  * core ← browser-pool ← recorder | replayer ← server; recorder and replayer never meet.
  */
 const ours = '^(dist/)?(core|browser-pool|recorder|replayer|server)/';
@@ -16,5 +17,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: 'node_modules' },
     moduleSystems: ['es6', 'cjs'],
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
   },
 };

@@ -46,6 +46,8 @@ export interface Config {
   /** Longest open period of a circuit (ms). */
   breakerMaxResetMs: number;
   workerConcurrency: number;
+  /** Port of a `replayfarm worker`'s own /healthz, /readyz and /metrics listener (0 = none). */
+  workerHttpPort: number;
   workerLockMs: number;
   workerStalledCheckMs: number;
   workerMaxStalled: number;
@@ -163,6 +165,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { env: 'BREAKER_RESET_MS', key: 'breakerResetMs', default: '5000', doc: 'How long an open circuit fails fast before the next run is its trial; runs that come during the trial wait for it. Each failed trial doubles it', parse: int(0) },
   { env: 'BREAKER_MAX_RESET_MS', key: 'breakerMaxResetMs', default: '60000', doc: 'Longest open period of a circuit (failed trials double `BREAKER_RESET_MS` up to this); a success brings it back to `BREAKER_RESET_MS`', parse: int(0) },
   { env: 'WORKER_CONCURRENCY', key: 'workerConcurrency', default: '8', doc: 'Runs one worker process executes at once', parse: int(1, 1000) },
+  { env: 'WORKER_HTTP_PORT', key: 'workerHttpPort', default: '0', doc: 'Port on which `replayfarm worker` serves /healthz, /readyz and /metrics on HOST (0 = no listener; the image sets 3001). `serve` reports its worker on the API\'s own /metrics', parse: int(0, 65535) },
   { env: 'WORKER_LOCK_MS', key: 'workerLockMs', default: '10000', doc: "A running run's lock lives this long unless its worker renews it (every half); a run whose worker died is taken up again by another worker about this long after", parse: int(500) },
   { env: 'WORKER_STALLED_CHECK_MS', key: 'workerStalledCheckMs', default: '5000', doc: 'How often each worker looks for runs whose worker died', parse: int(100) },
   { env: 'WORKER_MAX_STALLED', key: 'workerMaxStalled', default: '1', doc: 'Times a run is taken up again after its worker died before it is given up (reported `outcome_unknown` when it had sent a state-changing step)', parse: int(0, 100) },

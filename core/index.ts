@@ -13,3 +13,6 @@ export type * from './har.js';
 export * from './workflow.js';
 export type * from './run.js';
 export { jsonHolds, shownForms } from './shown-forms.js';
+export * from './schema-check.js';
+export * from './action-schema.js';
+export * from './html.js';

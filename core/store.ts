@@ -1,11 +1,14 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { AppError } from './errors.js';
+import { commandArgs, luaCommand, type LuaCommand, type Redis } from './redis.js';
 import { SecretBox } from './secret-box.js';
 
+const SET_IF_UNCHANGED = luaCommand(import.meta.url, 'commands', 'set-if-unchanged');
+
 export interface RedisStoreOptions {
-  /** A connected ioredis client (core/redis.ts createRedis). */
+  /** An ioredis client (core/redis.ts createRedis), connected or connecting; the store is its only user. */
   redis: Redis;
   /** Prepended to every key, e.g. `rf:` (tests use a prefix of their own). */
   prefix: string;
@@ -24,9 +27,12 @@ const isRecordId = (id: string): boolean => typeof id === 'string' && id !== '' 
  * Keys: `<prefix><kind>:<id>`, `<prefix><kind>:index`, `<prefix>idx:<name>`, `<prefix>blob:<name>`.
  * A record id is never `index` (nor empty): the index shares the kind's namespace, so such an id
  * reads as absent and cannot be written (the API refuses ids newId could not have made anyway).
+ *
+ * The one way to Redis for every part: the client stays private, and whatever goes through
+ * call(), eval() or the record methods fails as `redis_unavailable` (503) when Redis is away.
  */
 export class RedisStore {
-  readonly redis: Redis;
+  private readonly redis: Redis;
   readonly prefix: string;
 
   constructor(opts: RedisStoreOptions) {
@@ -47,6 +53,50 @@ export class RedisStore {
   private recordKey(kind: RecordKind, id: string): string {
     if (!isRecordId(id)) throw new Error(`RedisStore: ${JSON.stringify(id)} cannot be a ${kind} id (it would name an internal key)`);
     return this.key(kind, id);
+  }
+
+  /** Any command, pipeline or MULTI on the client, guarded: a failure is `redis_unavailable`. */
+  call<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
+    return this.guard(() => fn(this.redis));
+  }
+
+  /**
+   * Runs a Lua command (core/redis.ts luaCommand) with named keys and arguments: EVALSHA (the
+   * script is not sent each time), EVAL once when Redis does not know it yet. Guarded.
+   */
+  eval<R = unknown>(cmd: LuaCommand, keys: Record<string, string | undefined>, args: Record<string, string | number>): Promise<R> {
+    const c = commandArgs(cmd, keys, args);
+    return this.guard(async () => {
+      try {
+        return (await this.redis.evalsha(cmd.sha, c.keys.length, ...c.keys, ...c.args)) as R;
+      } catch (err) {
+        if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+        return (await this.redis.eval(cmd.src, c.keys.length, ...c.keys, ...c.args)) as R;
+      }
+    });
+  }
+
+  /** A new connection to the same server (pub/sub subscribers): the caller owns it and closes it. */
+  duplicate(opts: RedisOptions = {}): Redis {
+    return this.redis.duplicate(opts);
+  }
+
+  /**
+   * Changes a record with compare-and-set: `change` gets the stored value and returns the new one,
+   * or undefined to leave it. A record written meanwhile is read again (up to 5 times). False when
+   * the record is absent, was left, or kept changing.
+   */
+  async modify<T>(kind: RecordKind, id: string, change: (value: T) => T | undefined): Promise<boolean> {
+    if (!isRecordId(id)) return false;
+    const key = this.key(kind, id);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const raw = await this.guard(() => this.redis.get(key));
+      if (raw === null) return false;
+      const next = change(JSON.parse(raw) as T);
+      if (next === undefined) return false;
+      if ((await this.eval(SET_IF_UNCHANGED, { record: key }, { expected: raw, next: JSON.stringify(next) })) === 'set') return true;
+    }
+    return false;
   }
 
   /** Resolves when Redis answers; a client still (re)connecting gets up to `waitMs` to get there. */
@@ -177,6 +227,7 @@ export class RedisStore {
     try {
       return await fn();
     } catch (err) {
+      if (err instanceof AppError) throw err;
       throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
     }
   }

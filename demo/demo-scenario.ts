@@ -33,6 +33,8 @@ export interface DemoResult {
   workflow: Workflow;
   figures: DemoFigures;
   curlLines: string[];
+  /** CLI commands on the demo's data (its KEY_PREFIX), as printed. */
+  cliLines: string[];
   close(): Promise<void>;
 }
 
@@ -131,7 +133,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `curl -s ${url}/metrics`,
     ];
     say(`\n6. replayfarm keeps running. Call the workflow yourself:\n${curlLines.map((l) => `   ${l}`).join('\n')}`);
-    return { rf, site, url, workflow, figures, curlLines, close };
+    // The demo keeps its data under its own prefix, apart from the CLI's default (rf:): say how to reach it.
+    const prefix = rf.config.keyPrefix;
+    const cliLines = [
+      `KEY_PREFIX=${prefix} node dist/server/cli.js runs ${workflow.id}`,
+      `KEY_PREFIX=${prefix} ALLOW_LOOPBACK_TARGETS=true node dist/server/cli.js run ${workflow.id} --input query=banana --input title='From the CLI'`,
+    ];
+    say(`\n   or with the CLI (the demo's data is under KEY_PREFIX=${prefix}, the CLI's default is rf:):\n${cliLines.map((l) => `   ${l}`).join('\n')}`);
+    return { rf, site, url, workflow, figures, curlLines, cliLines, close };
   } catch (err) {
     await close();
     throw err;

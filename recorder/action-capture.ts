@@ -2,6 +2,8 @@ import type { BrowserContext, ElementHandle, Frame, Page } from 'playwright';
 import { performAction } from '../browser-pool/index.js';
 import type { Action, Logger } from '../core/index.js';
 import { BINDING, captureScriptSource, type CaptureEvent, type ElementInfo } from './capture-script.js';
+import { sanitizeEvent } from './capture-event.js';
+import { ENTER_FRAME, framePrefix, resolvesTo, within, type Target } from './frame-checks.js';
 import { TrafficCapture } from './traffic-capture.js';
 
 export interface ActionCaptureOptions {
@@ -15,13 +17,10 @@ export interface ActionCaptureOptions {
   maxActions?: number;
 }
 
-const FIELD_MAX = 10_000;
-
 interface BindingSource {
   page: Page;
   frame: Frame;
 }
-const KINDS = new Set(['click', 'fill', 'press', 'select', 'nav', 'active']);
 
 /**
  * The action log of one recording. What the person does comes from the injected script
@@ -180,7 +179,7 @@ export class ActionCapture {
   }
 
   private onEvent(source: BindingSource, raw: unknown): void {
-    const ev = sanitize(raw);
+    const ev = sanitizeEvent(raw);
     if (!ev) return;
     this.opts.onActivity?.();
     if (ev.kind === 'active') return;
@@ -275,75 +274,4 @@ export class ActionCapture {
   private at(): number {
     return this.now() - this.startedAt;
   }
-}
-
-const ENTER_FRAME = 'internal:control=enter-frame';
-/** Longest wait for Playwright to look at the page about one event (the log waits in order). */
-const CHECK_TIMEOUT_MS = 3000;
-
-/** The promise's value, or undefined when it fails or takes longer than CHECK_TIMEOUT_MS. */
-async function within<T>(p: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), CHECK_TIMEOUT_MS)));
-  try {
-    return await Promise.race([p.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-interface Target {
-  handle: ElementHandle;
-  frame: Frame;
-  info: ElementInfo;
-  /** Candidates Playwright resolved to exactly the element before the action, best first. */
-  confirmed: string[];
-  /** The frame chain, empty in the top document. */
-  prefix: string;
-}
-
-/** Does `selector` match exactly one element in `frame`, and is it `el`? */
-async function resolvesTo(frame: Frame, selector: string, el: ElementHandle): Promise<boolean> {
-  try {
-    return await frame.locator(selector).evaluateAll((els: Element[], target: Element) => els.length === 1 && els[0] === target, el as ElementHandle<Element>);
-  } catch {
-    return false; // not a selector Playwright parses, or the frame went away
-  }
-}
-
-/** The selector chain of an iframe, from the top document down. */
-async function framePrefix(frame: Frame): Promise<string> {
-  const parts: string[] = [];
-  let f: Frame | null = frame;
-  while (f && f.parentFrame()) {
-    const el = await f.frameElement();
-    const info = await el.evaluate((e: Element) => (window as unknown as { __rfDescribe?: (x: Element) => ElementInfo }).__rfDescribe?.(e));
-    await el.dispose();
-    if (!info) throw new Error('frame element not described');
-    parts.unshift(info.selector);
-    f = f.parentFrame();
-  }
-  return parts.join(` >> ${ENTER_FRAME} >> `);
-}
-
-/** The page is not trusted: keep only known kinds and bounded strings. */
-function sanitize(raw: unknown): CaptureEvent | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const r = raw as Record<string, unknown>;
-  if (typeof r.kind !== 'string' || !KINDS.has(r.kind)) return undefined;
-  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, FIELD_MAX) : undefined);
-  const ev: CaptureEvent = { kind: r.kind as CaptureEvent['kind'], top: r.top === true, url: str(r.url) };
-  if (r.kind === 'nav' || r.kind === 'active') return ev;
-  ev.selector = str(r.selector);
-  if (!ev.selector) return undefined;
-  const strings = (v: unknown, max: number) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= 2000).slice(0, max) : undefined);
-  ev.candidates = strings(r.candidates, 16);
-  ev.frames = strings(r.frames, 10);
-  if (typeof r.ref === 'string' && r.ref.length <= 40) ev.ref = r.ref;
-  ev.value = str(r.value);
-  ev.key = str(r.key);
-  ev.input = str(r.input)?.slice(0, 64);
-  ev.secret = r.secret === true;
-  if (ev.kind === 'press' && !ev.key) return undefined;
-  return ev;
 }

@@ -12,6 +12,9 @@
  * anything from the module scope. Serialised by captureScriptSource().
  */
 import { selectorChoice, type Candidate, type CheckedCandidate, type SelectorChoice } from './selector-choice.js';
+import { selectorCssPath } from './selector-css-path.js';
+import { selectorKit } from './selector-kit.js';
+import { selectorNames } from './selector-names.js';
 
 export const BINDING = '__rfRecord';
 
@@ -279,5 +282,7 @@ function pageScript(binding: string, makeChooser: (echoesTyping: (text: string) 
 
 /** The injected script's source, with a stand-in for the `__name` helper that tsx/esbuild may add. */
 export function captureScriptSource(): string {
-  return `(() => { const __name = (f) => f; (${pageScript.toString()})(${JSON.stringify(BINDING)}, ${selectorChoice.toString()}); })();`;
+  const parts = `{ kit: ${selectorKit.toString()}, names: ${selectorNames.toString()}, cssPath: ${selectorCssPath.toString()} }`;
+  const makeChooser = `(echoesTyping) => (${selectorChoice.toString()})(echoesTyping, ${parts})`;
+  return `(() => { const __name = (f) => f; (${pageScript.toString()})(${JSON.stringify(BINDING)}, ${makeChooser}); })();`;
 }

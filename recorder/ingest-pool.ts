@@ -174,8 +174,8 @@ export class IngestPool {
     const key = s.key('blob', name);
     const bytes = Buffer.from(gz.buffer, gz.byteOffset, gz.byteLength);
     try {
-      await s.redis.set(key, bytes.subarray(0, BLOB_PIECE));
-      for (let at = BLOB_PIECE; at < bytes.length; at += BLOB_PIECE) await s.redis.append(key, bytes.subarray(at, at + BLOB_PIECE));
+      await s.call((r) => r.set(key, bytes.subarray(0, BLOB_PIECE)));
+      for (let at = BLOB_PIECE; at < bytes.length; at += BLOB_PIECE) await s.call((r) => r.append(key, bytes.subarray(at, at + BLOB_PIECE)));
     } catch (err) {
       throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
     }
@@ -188,7 +188,7 @@ export class IngestPool {
  * that would seal what `box` cannot open is refused at start-up, not found out on a relearn.
  */
 export async function sealKeyOf(store: RedisStore, configured: string | undefined, box: SecretBox): Promise<Buffer> {
-  const raw = configured || (await store.redis.get(store.key('secret-key')));
+  const raw = configured || (await store.call((r) => r.get(store.key('secret-key'))));
   const key = raw ? (/^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64')) : undefined;
   if (!key || !keyMatches(box, key)) throw new Error('the HAR ingest threads cannot get the secret key: set SECRET_KEY');
   return key;

@@ -32,12 +32,12 @@ export class RecordingLiveness {
 
   /** Announces a new open recording (before its record is stored, so a sweep never sees it without a key). */
   async open(id: string): Promise<void> {
-    await this.o.store.redis.multi().set(this.liveKey(id), '1', 'PX', this.o.livenessMs).sadd(this.openSet, id).exec();
+    await this.o.store.call((r) => r.multi().set(this.liveKey(id), '1', 'PX', this.o.livenessMs).sadd(this.openSet, id).exec());
   }
 
   /** The recording is closed (saved, failed or discarded). */
   async closed(id: string): Promise<void> {
-    await this.o.store.redis.multi().del(this.liveKey(id)).srem(this.openSet, id).exec();
+    await this.o.store.call((r) => r.multi().del(this.liveKey(id)).srem(this.openSet, id).exec());
   }
 
   /**
@@ -63,9 +63,11 @@ export class RecordingLiveness {
     try {
       const mine = new Set(held());
       if (mine.size) {
-        const multi = this.o.store.redis.multi();
-        for (const id of mine) multi.set(this.liveKey(id), '1', 'PX', this.o.livenessMs);
-        await multi.exec();
+        await this.o.store.call((r) => {
+          const multi = r.multi();
+          for (const id of mine) multi.set(this.liveKey(id), '1', 'PX', this.o.livenessMs);
+          return multi.exec();
+        });
       }
       await this.sweep(mine);
     } catch (err) {
@@ -76,10 +78,9 @@ export class RecordingLiveness {
 
   /** Marks open recordings without a live process as failed; returns their ids. */
   async sweep(held: ReadonlySet<string> = new Set()): Promise<string[]> {
-    const redis = this.o.store.redis;
-    const ids = (await redis.smembers(this.openSet)).filter((id) => !held.has(id));
+    const ids = (await this.o.store.call((r) => r.smembers(this.openSet))).filter((id) => !held.has(id));
     if (!ids.length) return [];
-    const alive = await redis.mget(ids.map((id) => this.liveKey(id)));
+    const alive = await this.o.store.call((r) => r.mget(ids.map((id) => this.liveKey(id))));
     const orphaned: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       if (alive[i] !== null) continue;
@@ -97,7 +98,7 @@ export class RecordingLiveness {
         orphaned.push(id);
         this.o.logger.warn('orphaned recording marked failed', { recordingId: id });
       }
-      await redis.srem(this.openSet, id);
+      await this.o.store.call((r) => r.srem(this.openSet, id));
     }
     return orphaned;
   }

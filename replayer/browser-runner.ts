@@ -1,13 +1,14 @@
 import type { BrowserContext, Cookie, Page, Response } from 'playwright';
-import { AppError, isAppError, type Action, type Logger, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
+import { AppError, type Action, type Logger, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
 import { performAction, type BrowserPool, type EgressRules, type Lease } from '../browser-pool/index.js';
-import { actionsWithInputs, decodePart } from './action-inputs.js';
+import { actionsWithInputs } from './action-inputs.js';
 import { BrowserAttempt, crashedUnder, noteRetry, outcomeUnknown, type Effect } from './browser-attempt.js';
 import { compileWorkflow } from './compiled-workflow.js';
-import { checkOutcome } from './outcome-check.js';
-import { isJsonMime } from './extract.js';
+import { outcomeOf, toHttpResponse } from './browser-response.js';
 import type { HttpResponse } from './http-client.js';
+import { loginActionCount } from './login-actions.js';
 import type { ReplayMetrics } from './replay-metrics.js';
+import { knownParts, requestMatcher, type Matcher } from './request-matcher.js';
 import type { RunInputs } from './run-inputs.js';
 import { stringify } from './variable-scope.js';
 
@@ -249,173 +250,4 @@ export class BrowserRunner {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-}
-
-/** How many leading actions make up the login: through the submit after the last secret typed, plus the waits that follow. */
-export function loginActionCount(wf: Workflow): number {
-  const actions = wf.actions;
-  const secretInputs = new Set(wf.inputs.filter((i) => i.secret).map((i) => i.name));
-  let last = -1;
-  actions.forEach((a, i) => {
-    if (a.secret || (a.input && secretInputs.has(a.input))) last = i;
-  });
-  if (last < 0 && wf.session?.loginUrl) {
-    const loginPath = pathOf(wf.session.loginUrl);
-    actions.forEach((a, i) => {
-      if ((a.type === 'fill' || a.type === 'select') && a.pageUrl && pathOf(a.pageUrl) === loginPath) last = i;
-    });
-  }
-  if (last < 0) return 0;
-  let end = last;
-  if (actions[last]!.type !== 'press') {
-    const submit = actions.findIndex((a, i) => i > last && (a.type === 'click' || a.type === 'press'));
-    if (submit < 0) return 0;
-    end = submit;
-  }
-  while (actions[end + 1]?.type === 'waitFor') end++;
-  return end + 1;
-}
-
-function pathOf(u: string): string | undefined {
-  try {
-    return new URL(u).pathname.replace(/\/+$/, '');
-  } catch {
-    return undefined;
-  }
-}
-
-type Matcher = (method: string, url: string) => boolean;
-
-/**
- * A step's URL template with what is known before the page runs filled in: constants and this
- * run's inputs. Only values the page itself supplies stay placeholders: a matcher built from it
- * tells `?route=/table/replace` from `?route=/lint`.
- */
-export function knownParts(wf: Workflow, template: string, inputs: RunInputs): string {
-  return template.replace(/\{\{\s*([A-Za-z0-9_.$-]+)\s*\}\}/g, (whole, name: string) => {
-    const v = wf.variables.find((x) => x.name === name);
-    if (v?.source.kind === 'constant') return encodeURIComponent(v.source.value);
-    if (v?.source.kind === 'input' && !inputs.isSecret(v.source.input) && !v.transform) {
-      const value = inputs.get(v.source.input);
-      if (value !== undefined && value !== null) return encodeURIComponent(stringify(value));
-    }
-    return whole;
-  });
-}
-
-/**
- * Matches a request by method, by the path of a URL template (placeholders match one segment or
- * more) and by its query: a literal parameter must be there with its value, a templated one must
- * be there. Single-entry-point apps tell pages apart by query alone (`/doku.php?do=login`).
- */
-export function requestMatcher(method: string, urlTemplate: string): Matcher {
-  const q = urlTemplate.indexOf('?');
-  const noQuery = q < 0 ? urlTemplate : urlTemplate.slice(0, q);
-  const query = q < 0 ? '' : urlTemplate.slice(q + 1).split('#')[0]!;
-  const path = noQuery.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
-  const source = path
-    .split(/(\{\{\s*[A-Za-z0-9_.$-]+\s*\}\})/)
-    .map((part, i) => (i % 2 === 1 ? '[^/?#]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  const re = new RegExp(`^${source}/?$`);
-  const params: Array<{ name: string; value?: string }> = [];
-  for (const pair of query.split('&')) {
-    if (!pair) continue;
-    const eq = pair.indexOf('=');
-    const name = decodePart(eq < 0 ? pair : pair.slice(0, eq));
-    const raw = eq < 0 ? '' : pair.slice(eq + 1);
-    params.push(/\{\{/.test(raw) ? { name } : { name, value: decodePart(raw) });
-  }
-  const m = method.toUpperCase();
-  return (reqMethod, url) => {
-    if (reqMethod.toUpperCase() !== m) return false;
-    try {
-      const u = new URL(url);
-      if (!re.test(u.pathname)) return false;
-      for (const p of params) {
-        const got = u.searchParams.getAll(p.name);
-        if (got.length === 0 || (p.value !== undefined && !got.includes(p.value))) return false;
-      }
-      return true;
-    } catch {
-      return false;
-    }
-  };
-}
-
-/**
- * The output step's answer as the page got it (the redirect chain followed), and whether it is
- * the outcome asked for: the same check as over HTTP.
- */
-async function outcomeOf(out: WorkflowStep, inputs: RunInputs, captured: Response): Promise<{ output: RunOutput; miss?: AppError }> {
-  let res = captured;
-  // A redirect has no body: follow the chain the page followed.
-  for (let i = 0; i < 10 && res.status() >= 300 && res.status() < 400; i++) {
-    const next = await res.request().redirectedTo()?.response();
-    if (!next) break;
-    res = next;
-  }
-  const body = await res.body().catch(() => Buffer.alloc(0));
-  const contentType = (res.headers()['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const chain = redirectChain(captured);
-  const urls = [captured.url(), ...chain, res.url()];
-  // A recorded final redirect (not followed over HTTP) is compared with the redirect the page got.
-  const status = out.expect.status >= 300 && out.expect.status < 400 ? captured.status() : res.status();
-  const output = toOutput(res.status(), contentType, body);
-  const json = isJsonMime(contentType) && typeof output.body !== 'string' ? output.body : undefined;
-  const miss = checkOutcome(out, inputs.get, { status, contentType, text: body.toString('utf8'), urls, hops: chain.length, json });
-  return { output, ...(miss ? { miss } : {}) };
-}
-
-/** The Locations of a response's redirect chain, as the page followed it. */
-function redirectChain(first: Response): string[] {
-  const out: string[] = [];
-  for (let req = first.request().redirectedTo(); req && out.length < 20; req = req.redirectedTo()) out.push(req.url());
-  return out;
-}
-
-/** A page's network response as the HTTP runner's response type (redirect chain followed). */
-async function toHttpResponse(first: Response): Promise<HttpResponse> {
-  let res = first;
-  const locations: string[] = [];
-  const hopUrls: string[] = [];
-  for (let i = 0; i < 20 && res.status() >= 300 && res.status() < 400; i++) {
-    const loc = res.headers()['location'];
-    if (loc !== undefined) locations.push(loc);
-    const next = await res.request().redirectedTo()?.response();
-    if (!next) break;
-    hopUrls.push(next.url());
-    res = next;
-  }
-  const headers = res.headers();
-  const redirect = res.status() >= 300 && res.status() < 400;
-  const body = redirect ? Buffer.alloc(0) : await res.body();
-  return {
-    status: res.status(),
-    headers,
-    url: res.url(),
-    body,
-    contentType: (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase(),
-    locations,
-    hopUrls,
-    setCookies: new Map(),
-  };
-}
-
-export function toOutput(status: number, contentType: string, body: Buffer): RunOutput {
-  if (isJsonMime(contentType)) {
-    try {
-      return { status, contentType, body: JSON.parse(body.toString('utf8')) };
-    } catch {
-      return { status, contentType, body: body.toString('utf8') };
-    }
-  }
-  if (contentType === '' || contentType.startsWith('text/') || /xml|javascript|x-www-form-urlencoded/.test(contentType)) {
-    return { status, contentType, body: body.toString('utf8') };
-  }
-  return { status, contentType, body: body.toString('base64') };
-}
-
-export function isBrowserError(err: unknown): boolean {
-  return isAppError(err) && ['browser_crashed', 'browser_error', 'browser_not_found', 'pool_exhausted', 'pool_timeout', 'action_failed', 'invalid_action'].includes(err.code);
 }

@@ -1,5 +1,4 @@
-import { parse as parseHtml, type HTMLElement } from 'node-html-parser';
-import type { Extractor } from '../core/index.js';
+import { readHtml, type Extractor, type HtmlFacts } from '../core/index.js';
 import { header, type HttpResponse } from './http-client.js';
 import { jsonPathGet } from './json-path.js';
 import type { RunJar } from './run-jar.js';
@@ -8,7 +7,7 @@ import type { RunJar } from './run-jar.js';
 export class ResponseView {
   private textCache?: string;
   private jsonCache?: { value: unknown; ok: boolean };
-  private htmlCache?: HTMLElement;
+  private htmlCache?: HtmlFacts;
 
   constructor(readonly res: HttpResponse) {}
 
@@ -28,8 +27,9 @@ export class ResponseView {
     return this.jsonCache;
   }
 
-  get html(): HTMLElement {
-    return (this.htmlCache ??= parseHtml(this.text));
+  /** Form fields and meta tags, read as the learner read them (core's readHtml). */
+  get html(): HtmlFacts {
+    return (this.htmlCache ??= readHtml(this.text));
   }
 
   get isJsonType(): boolean {
@@ -59,15 +59,10 @@ export function extract(ex: Extractor, view: ResponseView, jar?: RunJar): unknow
       if (v !== undefined || !jar) return v;
       return jar.value(res.url, ex.name);
     }
-    case 'html_input': {
-      const el = view.html.querySelector(`input[name="${cssEscape(ex.name)}"]`) ?? view.html.querySelector(`[name="${cssEscape(ex.name)}"]`);
-      if (!el) return undefined;
-      return el.tagName === 'TEXTAREA' ? el.textContent : (el.getAttribute('value') ?? '');
-    }
-    case 'html_meta': {
-      const el = view.html.querySelector(`meta[name="${cssEscape(ex.name)}"]`) ?? view.html.querySelector(`meta[property="${cssEscape(ex.name)}"]`);
-      return el?.getAttribute('content') ?? undefined;
-    }
+    case 'html_input':
+      return view.html.fields.get(ex.name)?.value;
+    case 'html_meta':
+      return view.html.metas.get(ex.name);
     case 'regex': {
       let re: RegExp;
       try {
@@ -113,8 +108,4 @@ function safeDecode(s: string): string {
   } catch {
     return s;
   }
-}
-
-function cssEscape(s: string): string {
-  return s.replace(/["\\]/g, '\\$&');
 }

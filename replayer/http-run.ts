@@ -1,10 +1,10 @@
-import { AppError, type ErrorCode, type ErrorDetail, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
+import { AppError, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
 import { detect, type Verdict } from './break-detector.js';
 import { compileWorkflow, plainPath, type CompiledWorkflow } from './compiled-workflow.js';
-import { toOutput } from './browser-runner.js';
+import { toOutput } from './run-output.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { extract, ResponseView } from './extract.js';
-import { TransportError, type HttpClient, type HttpResponse } from './http-client.js';
+import { TransportError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client.js';
 import type { ReplayMetrics } from './replay-metrics.js';
 import { humanCheck } from './human-check.js';
 import { checkOutcome } from './outcome-check.js';
@@ -12,6 +12,7 @@ import { buildRequest } from './request-builder.js';
 import type { RunAbort } from './run-abort.js';
 import type { RunJar } from './run-jar.js';
 import type { RunJournal } from './run-journal.js';
+import { answerLost, judgeLanding, StepFailure, transientFailure } from './step-failure.js';
 import { MissingValueError, VariableScope } from './variable-scope.js';
 
 export interface RetryPolicy {
@@ -28,18 +29,23 @@ export interface HttpRunDeps {
   stepTimeoutMs: number;
 }
 
-/** A step that did not go through, with what it means for the run. */
-export class StepFailure extends AppError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-    readonly verdict: Verdict['kind'] | 'missing' | 'transport' | 'outcome',
-    readonly stepIndex: number,
-    details?: ErrorDetail[],
-  ) {
-    super(code, message, details);
-  }
+/** One attempt at a step, as it goes. */
+interface Try {
+  step: WorkflowStep;
+  i: number;
+  attempt: number;
+  origin: string;
+  /** A state-changing step of a journalled run. */
+  effect: boolean;
+  /** The answer an earlier execution of the run recorded (not sent again). */
+  recorded?: HttpResponse;
+  view?: ResponseView;
+  transport?: TransportError;
+  verdict: Verdict;
+  untilDeadline?: number;
 }
+
+const OK: Verdict = { kind: 'ok' };
 
 /**
  * Executes workflow steps over HTTP for one run: templating, the cookie jar, redirects, retries
@@ -77,136 +83,154 @@ export class HttpStepRunner {
   async run(i: number): Promise<ResponseView> {
     const step = this.wf.steps[i]!;
     const rec = this.steps[i]!;
-    const { attempts, baseDelayMs, maxDelayMs } = this.d.retries;
     for (let attempt = 1; ; attempt++) {
       this.checkDeadline();
-      let req;
-      try {
-        req = buildRequest(step, this.scope, this.wf.origins[0]);
-      } catch (err) {
-        if (err instanceof MissingValueError) {
-          rec.status = 'failed';
-          if (err.source === 'extract') throw new StepFailure('site_changed', `${step.id} (${step.description}) needs ${err.variable}, which an earlier step no longer provided`, 'missing', i);
-          throw new StepFailure('invalid_input', `${step.id} (${step.description}): ${err.message}`, 'missing', i);
-        }
-        throw err;
-      }
-      // The URL is only parsed when its path could change in parsing (compiled-workflow plainPath).
-      const literal = this.c.urlOrigin[i];
-      const path = literal !== undefined ? plainPath(req.url, literal) : undefined;
-      let origin: string;
-      if (path !== undefined) {
-        origin = literal!;
-        req.path = path;
-      } else {
-        const url = new URL(req.url);
-        origin = url.origin;
-        req.parsedUrl = url;
-      }
-      req.origin = origin;
+      const { req, origin } = this.request(step, i);
       const effect = this.journal !== undefined && step.stateChanging && !step.bootstrap;
       // An answer an earlier execution of this run recorded: the step is not sent again.
       const recorded = effect ? await this.claim(i) : undefined;
       if (!recorded) await this.d.breaker.enter(origin, this.signal);
       rec.attempts++;
-      const started = performance.now();
-      let verdict: Verdict;
-      let view: ResponseView | undefined;
-      let transport: TransportError | undefined;
-      // The step's timeout doubles as the run deadline's timer when the deadline is nearer.
-      const untilDeadline = this.deadline - Date.now();
-      try {
-        const timeoutMs = Math.max(1, Math.min(this.d.stepTimeoutMs, untilDeadline));
-        const res = recorded ?? (await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal.live ? this.signal : undefined, timeoutMs }));
-        if (res.setCookies.size) this.dirty = true;
-        view = new ResponseView(res);
-        verdict = detect(step, view, this.c.detect[i]!, this.c.patterns);
-        if (verdict.kind === 'broken' && verdict.landing !== undefined) verdict = await this.judgeLanding(step, verdict, res.url, timeoutMs);
-      } catch (err) {
-        if (!(err instanceof TransportError)) {
-          rec.status = 'failed';
-          // Refused before it left (an address the policy forbids): it did not act.
-          if (effect && err instanceof AppError && err.code === 'target_forbidden') this.journal!.withdraw(step.id);
-          throw err;
-        }
-        transport = err;
-        verdict = { kind: 'transient', reason: err.message };
-      }
-      const ms = performance.now() - started;
-      rec.ms += Math.round(ms);
-      if (view) rec.httpStatus = view.res.status;
-      this.d.metrics.stepDurationHttp.observe(ms / 1000);
-
-      if (verdict.kind === 'transient') {
-        if (transport?.kind === 'timeout' && untilDeadline <= this.d.stepTimeoutMs) this.signal.expire();
-        if (transport?.kind === 'aborted' || this.signal.aborted) {
-          rec.status = 'failed';
-          throw this.deadlineError();
-        }
-        if (transport?.kind === 'timeout') transport = new TransportError('timeout', `${step.id} (${step.description}) took longer than ${this.d.stepTimeoutMs} ms`, true);
-        if (transport?.kind === 'too_large') {
-          rec.status = 'failed';
-          throw new StepFailure('target_error', transport.message, 'error', i);
-        }
-        this.d.breaker.failure(origin);
-        const status = view?.res.status;
-        // A state-changing request is only sent again when it certainly was not acted upon.
-        const resendable = !step.stateChanging || (transport ? !transport.delivered : status === 429 || status === 503);
-        if (effect && !recorded) {
-          // Journal: not acted → may be sent again; answered otherwise → its answer; a request
-          // delivered but unanswered stays "sent" (its outcome is unknown).
-          if (resendable) this.journal!.withdraw(step.id);
-          else if (view) this.journal!.answered(step.id, `${step.id} (${step.description})`, view.res);
-        }
-        const retryAfter = verdict.retryAfterMs;
-        const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        const delay = retryAfter !== undefined ? retryAfter : backoff / 2 + Math.random() * (backoff / 2);
-        if (attempt < attempts && resendable && Date.now() + delay < this.deadline) {
-          this.d.metrics.retries.inc({ reason: transport ? transport.kind : String(status) });
-          await this.sleep(delay);
-          continue;
-        }
-        rec.status = 'failed';
-        throw this.transientFailure(step, i, attempt, transport, status, retryAfter);
+      const t: Try = { step, i, attempt, origin, effect, recorded, view: undefined, transport: undefined, verdict: OK };
+      await this.send(t, req);
+      if (t.verdict.kind === 'transient') {
+        await this.retryOrFail(t);
+        continue;
       }
       this.d.breaker.success(origin);
-      const v = view!;
-      if (verdict.kind !== 'ok') {
-        // A CAPTCHA or a one-time-code form where the recording had none: no repair can help.
-        const human = humanCheck(v.res.contentType, v.text, `${step.id} (${step.description})`);
-        if (human) {
-          rec.status = 'failed';
-          throw new StepFailure(human.code, human.message, 'error', i);
-        }
-      }
-      if (step.stateChanging && !step.bootstrap && (verdict.kind !== 'broken' || v.res.hopUrls.length > 0)) {
-        this.sent.add(step.id);
-        if (effect && !recorded) this.journal!.answered(step.id, `${step.id} (${step.description})`, v.res);
-      } else if (effect && !recorded) this.journal!.withdraw(step.id);
-      if (verdict.kind === 'broken') {
-        rec.status = 'failed';
-        throw new StepFailure('session_broken', verdict.reason, 'broken', i);
-      }
-      if (step.id === this.wf.output.step) this.output = v.isJsonType && v.json.ok ? { status: v.res.status, contentType: v.res.contentType, body: v.json.value } : toOutput(v.res.status, v.res.contentType, v.res.body);
-      if (verdict.kind === 'drift') {
-        rec.status = 'failed';
-        throw new StepFailure('site_changed', verdict.reason, 'drift', i);
-      }
-      if (verdict.kind === 'error') {
-        rec.status = 'failed';
-        throw new StepFailure('target_error', verdict.reason, 'error', i);
-      }
-      this.extractFrom(step, v, i);
-      if ((step.expect.shows || step.redirects > 0) && step.id === this.wf.output.step) {
-        const miss = checkOutcome(step, this.input, { status: v.res.status, contentType: v.res.contentType, text: v.text, urls: [...v.res.locations, v.res.url], hops: v.res.hopUrls.length, json: v.isJsonType && v.json.ok ? v.json.value : undefined });
-        if (miss) {
-          rec.status = 'failed';
-          throw new StepFailure('outcome_mismatch', miss.message, 'outcome', i, miss.details);
-        }
-      }
-      rec.status = recorded ? 'reused' : 'succeeded';
-      return v;
+      return this.conclude(t);
     }
+  }
+
+  /** The request of step i, with its origin (the URL is only parsed when its path could change in parsing: compiled-workflow plainPath). */
+  private request(step: WorkflowStep, i: number): { req: HttpRequest; origin: string } {
+    let req: HttpRequest;
+    try {
+      req = buildRequest(step, this.scope, this.wf.origins[0]);
+    } catch (err) {
+      if (err instanceof MissingValueError) {
+        this.steps[i]!.status = 'failed';
+        if (err.source === 'extract') throw new StepFailure('site_changed', `${step.id} (${step.description}) needs ${err.variable}, which an earlier step no longer provided`, 'missing', i);
+        throw new StepFailure('invalid_input', `${step.id} (${step.description}): ${err.message}`, 'missing', i);
+      }
+      throw err;
+    }
+    const literal = this.c.urlOrigin[i];
+    const path = literal !== undefined ? plainPath(req.url, literal) : undefined;
+    let origin: string;
+    if (path !== undefined) {
+      origin = literal!;
+      req.path = path;
+    } else {
+      const url = new URL(req.url);
+      origin = url.origin;
+      req.parsedUrl = url;
+    }
+    req.origin = origin;
+    return { req, origin };
+  }
+
+  /** Sends the request (or takes the recorded answer) and judges the response: sets t.view, t.verdict, t.transport. */
+  private async send(t: Try, req: HttpRequest): Promise<void> {
+    const { step, i } = t;
+    const rec = this.steps[i]!;
+    const started = performance.now();
+    // The step's timeout doubles as the run deadline's timer when the deadline is nearer.
+    t.untilDeadline = this.deadline - Date.now();
+    try {
+      const timeoutMs = Math.max(1, Math.min(this.d.stepTimeoutMs, t.untilDeadline));
+      const res = t.recorded ?? (await this.d.client.send(req, { jar: this.jar, origins: this.c.origins, maxHops: step.redirects, signal: this.signal.live ? this.signal : undefined, timeoutMs }));
+      if (res.setCookies.size) this.dirty = true;
+      t.view = new ResponseView(res);
+      t.verdict = detect(step, t.view, this.c.detect[i]!, this.c.patterns);
+      if (t.verdict.kind === 'broken' && t.verdict.landing !== undefined) t.verdict = await judgeLanding({ client: this.d.client, origins: this.c.origins, jar: this.jar, signal: this.signal.live ? this.signal : undefined, timeoutMs }, step, t.verdict, res.url);
+    } catch (err) {
+      if (!(err instanceof TransportError)) {
+        rec.status = 'failed';
+        // Refused before it left (an address the policy forbids): it did not act.
+        if (t.effect && err instanceof AppError && err.code === 'target_forbidden') this.journal!.withdraw(step.id);
+        throw err;
+      }
+      t.transport = err;
+      t.verdict = { kind: 'transient', reason: err.message };
+    }
+    const ms = performance.now() - started;
+    rec.ms += Math.round(ms);
+    if (t.view) rec.httpStatus = t.view.res.status;
+    this.d.metrics.stepDurationHttp.observe(ms / 1000);
+  }
+
+  /** A transient failure: waits out the backoff when the step may be sent again, else throws why it failed. */
+  private async retryOrFail(t: Try): Promise<void> {
+    const { step, i, attempt, view } = t;
+    const rec = this.steps[i]!;
+    let transport = t.transport;
+    if (transport?.kind === 'timeout' && t.untilDeadline! <= this.d.stepTimeoutMs) this.signal.expire();
+    if (transport?.kind === 'aborted' || this.signal.aborted) {
+      rec.status = 'failed';
+      throw this.deadlineError();
+    }
+    if (transport?.kind === 'timeout') transport = new TransportError('timeout', `${step.id} (${step.description}) took longer than ${this.d.stepTimeoutMs} ms`, true);
+    if (transport?.kind === 'too_large') {
+      rec.status = 'failed';
+      throw new StepFailure('target_error', transport.message, 'error', i);
+    }
+    this.d.breaker.failure(t.origin);
+    const status = view?.res.status;
+    // A state-changing request is only sent again when it certainly was not acted upon.
+    const resendable = !step.stateChanging || (transport ? !transport.delivered : status === 429 || status === 503);
+    if (t.effect && !t.recorded) {
+      // Journal: not acted → may be sent again; answered otherwise → its answer; a request
+      // delivered but unanswered stays "sent" (its outcome is unknown).
+      if (resendable) this.journal!.withdraw(step.id);
+      else if (view) this.journal!.answered(step.id, `${step.id} (${step.description})`, view.res);
+    }
+    const { attempts, baseDelayMs, maxDelayMs } = this.d.retries;
+    const retryAfter = (t.verdict as Extract<Verdict, { kind: 'transient' }>).retryAfterMs;
+    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    const delay = retryAfter !== undefined ? retryAfter : backoff / 2 + Math.random() * (backoff / 2);
+    if (attempt < attempts && resendable && Date.now() + delay < this.deadline) {
+      this.d.metrics.retries.inc({ reason: transport ? transport.kind : String(status) });
+      return this.sleep(delay);
+    }
+    rec.status = 'failed';
+    throw transientFailure(step, i, attempt, transport, status, retryAfter);
+  }
+
+  /** A response that came: what it means for the run (a failure is thrown), the output, the variables it supplies. */
+  private conclude(t: Try): ResponseView {
+    const { step, i, verdict } = t;
+    const rec = this.steps[i]!;
+    const v = t.view!;
+    const what = `${step.id} (${step.description})`;
+    if (verdict.kind !== 'ok') {
+      // A CAPTCHA or a one-time-code form where the recording had none: no repair can help.
+      const human = humanCheck(v.res.contentType, v.text, what);
+      if (human) {
+        rec.status = 'failed';
+        throw new StepFailure(human.code, human.message, 'error', i);
+      }
+    }
+    if (step.stateChanging && !step.bootstrap && (verdict.kind !== 'broken' || v.res.hopUrls.length > 0)) {
+      this.sent.add(step.id);
+      if (t.effect && !t.recorded) this.journal!.answered(step.id, what, v.res);
+    } else if (t.effect && !t.recorded) this.journal!.withdraw(step.id);
+    const failure = verdict.kind === 'broken' ? 'session_broken' : verdict.kind === 'drift' ? 'site_changed' : verdict.kind === 'error' ? 'target_error' : undefined;
+    if (step.id === this.wf.output.step && verdict.kind !== 'broken') this.output = v.isJsonType && v.json.ok ? { status: v.res.status, contentType: v.res.contentType, body: v.json.value } : toOutput(v.res.status, v.res.contentType, v.res.body);
+    if (failure) {
+      rec.status = 'failed';
+      throw new StepFailure(failure, (verdict as { reason: string }).reason, verdict.kind as 'broken' | 'drift' | 'error', i);
+    }
+    this.extractFrom(step, v, i);
+    if ((step.expect.shows || step.redirects > 0) && step.id === this.wf.output.step) {
+      const miss = checkOutcome(step, this.input, { status: v.res.status, contentType: v.res.contentType, text: v.text, urls: [...v.res.locations, v.res.url], hops: v.res.hopUrls.length, json: v.isJsonType && v.json.ok ? v.json.value : undefined });
+      if (miss) {
+        rec.status = 'failed';
+        throw new StepFailure('outcome_mismatch', miss.message, 'outcome', i, miss.details);
+      }
+    }
+    rec.status = t.recorded ? 'reused' : 'succeeded';
+    return v;
   }
 
   /**
@@ -225,13 +249,7 @@ export class HttpStepRunner {
       return undefined;
     }
     this.steps[i]!.status = 'failed';
-    throw new StepFailure(
-      'outcome_unknown',
-      `${what} was sent by an earlier attempt of this run (attempt ${prior.attempt}, whose worker stopped) and its answer was lost: it may have acted, so it is not sent again`,
-      'outcome',
-      i,
-      [{ path: `steps.${step.id}`, message: 'sent; answer not recorded', state: prior.state }],
-    );
+    throw answerLost(step, i, prior);
   }
 
   /** Extracts the variables a step supplies; a missing one is a broken session (login page) or a changed site. */
@@ -250,31 +268,6 @@ export class HttpStepRunner {
     }
   }
 
-  /**
-   * A redirect to the login page's path that was not followed: look where it lands. A page there
-   * without a login form (`/index.php?route=/`, the app's home on a single-entry-point app) is no
-   * broken session but an answer the step did not expect.
-   */
-  private async judgeLanding(step: WorkflowStep, verdict: Extract<Verdict, { kind: 'broken' }>, from: string, timeoutMs: number): Promise<Verdict> {
-    let url: URL;
-    try {
-      url = new URL(verdict.landing!, from);
-    } catch {
-      return verdict;
-    }
-    if (!this.c.origins.has(url.origin)) return verdict;
-    try {
-      const res = await this.d.client.send({ method: 'GET', url: url.href, parsedUrl: url, headers: { accept: 'text/html,application/xhtml+xml' } }, { jar: this.jar, origins: this.c.origins, maxHops: 5, signal: this.signal.live ? this.signal : undefined, timeoutMs });
-      const text = res.body.toString('utf8');
-      if (res.status >= 200 && res.status < 300 && !/<input\b[^>]*\btype\s*=\s*["']?password\b/i.test(text)) {
-        return { kind: 'error', reason: `${step.id} (${step.description}) was redirected to ${url.pathname}${url.search}, which is not the login page (no login form there)` };
-      }
-    } catch {
-      // Cannot look: keep the verdict from the URL alone.
-    }
-    return verdict;
-  }
-
   checkDeadline(): void {
     if (!this.signal.aborted && Date.now() >= this.deadline) this.signal.expire();
     if (this.signal.aborted) throw this.deadlineError();
@@ -284,18 +277,6 @@ export class HttpStepRunner {
     const reason = this.signal.reason;
     if (reason instanceof AppError) return reason;
     return new AppError('run_deadline_exceeded', 'The run deadline passed');
-  }
-
-  private transientFailure(step: WorkflowStep, i: number, attempts: number, transport: TransportError | undefined, status: number | undefined, retryAfter: number | undefined): StepFailure {
-    const what = `${step.id} (${step.description})`;
-    const tries = `after ${attempts} attempt${attempts > 1 ? 's' : ''}`;
-    if (transport?.kind === 'timeout') return new StepFailure('target_timeout', `${what} timed out ${tries}`, 'transport', i);
-    if (transport) return new StepFailure('target_unreachable', `${what}: ${transport.message.replace(/^.*?: /, '')} ${tries}`, 'transport', i);
-    if (status === 429) {
-      const wait = retryAfter !== undefined ? `; the site asks to wait ${Math.ceil(retryAfter / 1000)} s` : '';
-      return new StepFailure('target_error', `${what} was rate limited (429) ${tries}${wait}`, 'transient', i);
-    }
-    return new StepFailure('target_error', `${what} answered ${status} ${tries}`, 'transient', i);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,11 +1,10 @@
-import { AppError, isAppError, toPublicError, type Logger, type RedisStore, type Registry, type Run, type RunStep, type SecretBox, type Workflow } from '../core/index.js';
-import type { BrowserPool } from '../browser-pool/index.js';
+import { AppError, isAppError, toPublicError, type Logger, type RunStep, type Workflow } from '../core/index.js';
 import { AddressPolicy } from '../core/index.js';
-import { BrowserRunner } from './browser-runner.js';
+import { BrowserRunner, type BrowserRunResult } from './browser-runner.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow.js';
 import { HttpClient } from './http-client.js';
-import { StepFailure } from './http-run.js';
+import { StepFailure } from './step-failure.js';
 import { replayMetrics, type ReplayMetrics } from './replay-metrics.js';
 import { RunLog } from './run-log.js';
 import { RunAbort } from './run-abort.js';
@@ -13,58 +12,23 @@ import { RunInputs, validateInputs } from './run-inputs.js';
 import { BROWSER_FIELD, RunJournal } from './run-journal.js';
 import { SessionRun, type SessionRunDeps } from './session-run.js';
 import { SessionStore } from './session-store.js';
+import type { ReplayerOptions, RunRequest, RunResult } from './replayer-options.js';
 
-export interface ReplayerOptions {
-  /** Where sessions (cookie jar + tokens) live, per (workflow id, session name). */
-  store: RedisStore;
-  /** Browsers for browser mode and for session repairs that need one. */
-  pool: BrowserPool;
-  logger: Logger;
-  registry: Registry;
-  /** Opens the sealed defaults of secret inputs (the stored password of a login). */
-  secretBox: SecretBox;
-  /** Let runs contact loopback addresses (127.0.0.0/8, ::1). Default false. */
-  allowLoopback?: boolean;
-  /** Let runs contact private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Default false. */
-  allowPrivate?: boolean;
-  /** Longest wait for one HTTP step (its redirects included) or one browser action, ms. Default 15000. */
-  stepTimeoutMs?: number;
-  /** Longest run, browser fallback included, ms. Default 120000. */
-  runDeadlineMs?: number;
-  /** Largest response body a step reads, compressed or not, bytes. Default 10 MiB. */
-  maxResponseBytes?: number;
-  /** Retries of transient failures (5xx, 429, connection errors, timeouts): total attempts and exponential backoff with jitter. Defaults 3, 200 ms, 5000 ms. */
-  retries?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
-  /**
-   * Per-origin circuit breaker (see CircuitBreakerOptions). Defaults: opens after 5 consecutive
-   * transient failures for 5000 ms, doubled by each failed trial up to 60000 ms; runs that come
-   * while a trial is in flight wait for it; a trial unanswered after twice stepTimeoutMs is given up.
-   */
-  breaker?: { failureThreshold?: number; resetMs?: number; maxResetMs?: number; trialTimeoutMs?: number };
-  /** Clock for the circuit breaker (tests). Default Date.now. */
-  clock?: () => number;
+export type { ReplayerOptions, RunRequest, RunResult };
+
+/** One run as it goes through execute(). */
+interface Execution {
+  wf: Workflow;
+  requested: 'auto' | 'http' | 'browser';
+  session: string;
+  deadline: number;
+  ac: RunAbort;
+  log: RunLog;
+  journal?: RunJournal;
+  result: RunResult;
+  /** The HTTP session run while it is the one that speaks for the run (not after the last-resort browser run took over). */
+  sessionRun?: SessionRun;
 }
-
-export interface RunRequest {
-  inputs?: Record<string, unknown>;
-  /** auto (default): HTTP with session repair, the whole run in a browser as last resort; http: never a browser; browser: only the browser. */
-  mode?: 'auto' | 'http' | 'browser';
-  /** Session name; runs with the same name share cookies and tokens. Default 'default'. */
-  session?: string;
-  runId?: string;
-  /**
-   * Execution number of the run (1 first; more after its worker died). With runId, state-changing
-   * steps go through the run's step journal in Redis: an execution never sends a step an earlier
-   * one sent (see RunJournal). Default 1.
-   */
-  attempt?: number;
-  /** Keep no step journal even with a runId (a caller that runs each id once, e.g. a one-off check). Default true. */
-  journal?: boolean;
-  /** Aborting it stops the run (it fails with run_deadline_exceeded). */
-  signal?: AbortSignal;
-}
-
-export type RunResult = Pick<Run, 'status' | 'mode' | 'output' | 'steps' | 'fallback' | 'error' | 'durationMs'>;
 
 const HOST_CHECK_TTL_MS = 10_000;
 
@@ -134,11 +98,6 @@ export class Replayer {
     return this.execute(workflow, req, new RunLog(this.log, req.runId));
   }
 
-  /** Drops the stored session of (workflow, name): the next run logs in again. */
-  async forgetSession(workflowId: string, session = 'default'): Promise<void> {
-    await this.sessions.delete(this.sessions.key(workflowId, session));
-  }
-
   async close(): Promise<void> {
     await Promise.all([this.client.close(), this.sessions.close()]);
   }
@@ -169,70 +128,13 @@ export class Replayer {
       req.signal.addEventListener('abort', onCancel, { once: true });
     }
     const result: RunResult = { status: 'running', mode: requested === 'browser' ? 'browser' : 'http', steps: [] };
-    let sessionRun: SessionRun | undefined;
     const journal = req.runId && req.journal !== false ? new RunJournal(this.o.store, req.runId, req.attempt ?? 1, this.o.secretBox) : undefined;
+    const run: Execution = { wf, requested, session: req.session ?? 'default', deadline, ac, log, journal, result };
     try {
-      if (!wf?.steps?.length) throw new AppError('invalid_request', 'The workflow has no steps');
-      const specs = compileWorkflow(wf).inputSpecs;
-      const inputs = new RunInputs(wf, validateInputs(wf, req.inputs, specs), this.o.secretBox, specs);
-      // Checked hosts are remembered a while: then there is nothing to wait for.
-      const targets = this.checkTargets(wf);
-      if (targets) await targets;
-      if (requested === 'browser') {
-        const r = await this.inBrowser(wf, journal, () => log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal)));
-        Object.assign(result, { output: r.output, steps: r.steps });
-      } else {
-        sessionRun = new SessionRun(
-          requested === 'auto' ? this.autoDeps : this.httpDeps,
-          wf,
-          inputs,
-          req.session ?? 'default',
-          deadline,
-          ac,
-          log,
-        );
-        sessionRun.runner.journal = journal;
-        try {
-          await sessionRun.execute();
-          Object.assign(result, { mode: sessionRun.mode, steps: sessionRun.runner.steps, output: sessionRun.runner.output });
-          if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
-        } catch (err) {
-          // Last resort: the whole workflow in a browser, unless a state-changing step already went out.
-          if (requested !== 'auto' || !isAppError(err) || !['session_broken', 'repair_failed'].includes(err.code) || sessionRun.sentStateChanging || !wf.actions?.length) throw err;
-          const fbStarted = performance.now();
-          log.info('falling back to a browser run', { workflowId: wf.id, reason: err.message });
-          this.metrics.fallbacks.inc({ reason: 'browser_run' });
-          // Said before the browser runs: a browser run that fails too still shows it was tried, and why.
-          result.mode = 'browser';
-          result.steps = [...sessionRun.runner.steps];
-          const first = sessionRun.firstCause && sessionRun.firstCause !== err.message && !err.message.startsWith(sessionRun.firstCause) ? `${sessionRun.firstCause}; then ` : '';
-          result.fallback = { reason: `${first}${err.message}: ran the whole workflow in the browser`, ms: 0 };
-          sessionRun = undefined;
-          try {
-            const r = await this.inBrowser(wf, journal, () => log.inContext(() => this.browser.run(wf, inputs, deadline, ac.signal)));
-            Object.assign(result, { output: r.output, steps: [...result.steps, ...r.steps] });
-          } finally {
-            result.fallback.ms = Math.round(performance.now() - fbStarted);
-          }
-        }
-      }
+      await this.perform(run, req.inputs);
       result.status = 'succeeded';
     } catch (err) {
-      result.status = 'failed';
-      const error = isAppError(err) ? err : ac.aborted && isAppError(ac.reason) ? ac.reason : err;
-      if (!isAppError(error)) log.error('run failed unexpectedly', { workflowId: wf?.id, error: (err as Error)?.stack ?? String(err) });
-      const pub = toPublicError(error);
-      result.error = { code: pub.code, message: pub.message, ...(pub.details?.length ? { details: pub.details } : {}) };
-      if (sessionRun) {
-        if (result.mode !== 'browser') result.mode = sessionRun.mode;
-        if (!result.steps.length) result.steps = sessionRun.runner.steps;
-        if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
-        // The site's own answer helps whoever reads a target_error.
-        if (err instanceof StepFailure && err.code === 'target_error' && sessionRun.runner.output) result.output = sessionRun.runner.output;
-      }
-      if (result.status === 'failed' && !(err instanceof StepFailure) && isAppError(err) && !['invalid_input', 'target_forbidden'].includes(err.code)) {
-        log.info('run failed', { workflowId: wf?.id, code: err.code, message: err.message });
-      }
+      this.failed(run, err);
     } finally {
       ac.close();
       req.signal?.removeEventListener('abort', onCancel);
@@ -245,14 +147,88 @@ export class Replayer {
     return result;
   }
 
+  private async perform(run: Execution, given: Record<string, unknown> | undefined): Promise<void> {
+    const { wf, result } = run;
+    if (!wf?.steps?.length) throw new AppError('invalid_request', 'The workflow has no steps');
+    const specs = compileWorkflow(wf).inputSpecs;
+    const inputs = new RunInputs(wf, validateInputs(wf, given, specs), this.o.secretBox, specs);
+    // Checked hosts are remembered a while: then there is nothing to wait for.
+    const targets = this.checkTargets(wf);
+    if (targets) await targets;
+    if (run.requested === 'browser') {
+      const r = await this.inBrowser(run, inputs);
+      Object.assign(result, { output: r.output, steps: r.steps });
+    } else {
+      await this.overHttp(run, inputs);
+    }
+  }
+
+  /** Modes auto and http: the session run; in mode auto, the whole workflow in a browser as the last resort. */
+  private async overHttp(run: Execution, inputs: RunInputs): Promise<void> {
+    const { wf, result } = run;
+    const sessionRun = new SessionRun(run.requested === 'auto' ? this.autoDeps : this.httpDeps, wf, inputs, run.session, run.deadline, run.ac, run.log);
+    run.sessionRun = sessionRun;
+    sessionRun.runner.journal = run.journal;
+    try {
+      await sessionRun.execute();
+      Object.assign(result, { mode: sessionRun.mode, steps: sessionRun.runner.steps, output: sessionRun.runner.output });
+      if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
+    } catch (err) {
+      // Last resort: the whole workflow in a browser, unless a state-changing step already went out.
+      if (run.requested !== 'auto' || !isAppError(err) || !['session_broken', 'repair_failed'].includes(err.code) || sessionRun.sentStateChanging || !wf.actions?.length) throw err;
+      await this.lastResort(run, inputs, sessionRun, err);
+    }
+  }
+
+  private async lastResort(run: Execution, inputs: RunInputs, sessionRun: SessionRun, err: AppError): Promise<void> {
+    const { result } = run;
+    const fbStarted = performance.now();
+    run.log.info('falling back to a browser run', { workflowId: run.wf.id, reason: err.message });
+    this.metrics.fallbacks.inc({ reason: 'browser_run' });
+    // Said before the browser runs: a browser run that fails too still shows it was tried, and why.
+    result.mode = 'browser';
+    result.steps = [...sessionRun.runner.steps];
+    const first = sessionRun.firstCause && sessionRun.firstCause !== err.message && !err.message.startsWith(sessionRun.firstCause) ? `${sessionRun.firstCause}; then ` : '';
+    const fallback = (result.fallback = { reason: `${first}${err.message}: ran the whole workflow in the browser`, ms: 0 });
+    run.sessionRun = undefined;
+    try {
+      const r = await this.inBrowser(run, inputs);
+      Object.assign(result, { output: r.output, steps: [...result.steps, ...r.steps] });
+    } finally {
+      fallback.ms = Math.round(performance.now() - fbStarted);
+    }
+  }
+
+  /** The failed run says what happened: the error, and what the session run got to (mode, steps, fallback, the site's answer). */
+  private failed(run: Execution, err: unknown): void {
+    const { result, sessionRun, log, wf, ac } = run;
+    result.status = 'failed';
+    const error = isAppError(err) ? err : ac.aborted && isAppError(ac.reason) ? ac.reason : err;
+    if (!isAppError(error)) log.error('run failed unexpectedly', { workflowId: wf?.id, error: (err as Error)?.stack ?? String(err) });
+    const pub = toPublicError(error);
+    result.error = { code: pub.code, message: pub.message, ...(pub.details?.length ? { details: pub.details } : {}) };
+    if (sessionRun) {
+      if (result.mode !== 'browser') result.mode = sessionRun.mode;
+      if (!result.steps.length) result.steps = sessionRun.runner.steps;
+      if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
+      // The site's own answer helps whoever reads a target_error.
+      if (err instanceof StepFailure && err.code === 'target_error' && sessionRun.runner.output) result.output = sessionRun.runner.output;
+    }
+    if (!(err instanceof StepFailure) && isAppError(err) && !['invalid_input', 'target_forbidden'].includes(err.code)) {
+      log.info('run failed', { workflowId: wf?.id, code: err.code, message: err.message });
+    }
+  }
+
   /**
    * A browser run of a workflow that changes state is journalled as a whole (the browser's own
    * requests are not claimed one by one): an execution finding one begun by an earlier execution
    * does not run it again but reports outcome_unknown.
    */
-  private async inBrowser<T>(wf: Workflow, journal: RunJournal | undefined, run: () => Promise<T>): Promise<T> {
+  private async inBrowser(run: Execution, inputs: RunInputs): Promise<BrowserRunResult> {
+    const { wf, journal } = run;
+    const play = () => run.log.inContext(() => this.browser.run(wf, inputs, run.deadline, run.ac.signal));
     const effects = wf.steps.filter((s) => s.stateChanging && !s.bootstrap);
-    if (!journal || !effects.length) return run();
+    if (!journal || !effects.length) return play();
     const what = `the browser run (${effects.map((s) => `${s.id} ${s.description}`).join(', ')})`;
     const prior = await journal.claim(BROWSER_FIELD, what);
     if (prior) {
@@ -260,7 +236,7 @@ export class Replayer {
         { path: 'browser', message: what, state: prior.state },
       ]);
     }
-    const r = await run();
+    const r = await play();
     journal.finished(BROWSER_FIELD, what);
     return r;
   }

@@ -94,17 +94,4 @@ export class RunInputs {
   isSecret(name: string): boolean {
     return this.specs.get(name)?.secret ?? false;
   }
-
-  /** Values of secret inputs in use, to keep them out of messages. */
-  secretValues(): string[] {
-    const out: string[] = [];
-    for (const [name, spec] of this.specs) {
-      if (!spec.secret) continue;
-      const g = this.given[name];
-      if (typeof g === 'string' && g) out.push(g);
-      const o = this.opened?.get(name);
-      if (o) out.push(o);
-    }
-    return out;
-  }
 }

@@ -1,5 +1,7 @@
 import { Cookie, type CookieJar, type SerializedCookieJar } from 'tough-cookie';
-import { jarFrom, newJar } from './session-store.js';
+import { jarFrom, newJar } from './cookie-jar.js';
+import { pathOnly } from './exchange.js';
+import type { CookieSource } from './http-client.js';
 
 const MEMO_MAX = 256;
 const MEMO_TTL_MS = 60_000;
@@ -42,12 +44,6 @@ class SharedJar {
   }
 }
 
-/** The path of a path-and-query. */
-export function pathOnly(path: string): string {
-  const q = path.indexOf('?');
-  return q === -1 ? path : path.slice(0, q);
-}
-
 const shared = new WeakMap<SerializedCookieJar, SharedJar>();
 const EMPTY: SerializedCookieJar = newJar().serializeSync()!;
 
@@ -55,7 +51,7 @@ const EMPTY: SerializedCookieJar = newJar().serializeSync()!;
  * A run's cookies: starts on the shared jar of the stored session and copies it on the first
  * write (Set-Cookie), so concurrent runs never see each other's changes.
  */
-export class RunJar {
+export class RunJar implements CookieSource {
   private own?: CookieJar;
   private readonly base?: SharedJar;
 

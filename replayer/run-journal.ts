@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { AppError, type ErrorDetail, type RedisStore, type SecretBox } from '../core/index.js';
 import type { HttpResponse } from './http-client.js';
 
@@ -40,7 +39,7 @@ export const BROWSER_FIELD = 'browser';
  * Deleted once the finished run is stored (RunWorker).
  */
 export class RunJournal {
-  private readonly redis: Redis;
+  private readonly store: RedisStore;
   /** Writes not awaited (answers, withdrawals): awaited before the run ends. */
   private pending: Promise<unknown>[] = [];
   private failed?: Error;
@@ -51,7 +50,7 @@ export class RunJournal {
     private readonly attempt: number,
     private readonly box: SecretBox,
   ) {
-    this.redis = store.redis;
+    this.store = store;
     this.key = RunJournal.key(store, runId);
   }
 
@@ -69,13 +68,14 @@ export class RunJournal {
   async claim(field: string, what: string): Promise<JournalEntry | undefined> {
     const entry: JournalEntry = { state: 'sent', what, attempt: this.attempt, at: Date.now() };
     try {
-      const [[e1, won], [e2]] = (await this.redis.multi().hsetnx(this.key, field, JSON.stringify(entry)).pexpire(this.key, TTL_MS).exec())! as [[Error | null, number], [Error | null, unknown]];
+      const [[e1, won], [e2]] = (await this.store.call((r) => r.multi().hsetnx(this.key, field, JSON.stringify(entry)).pexpire(this.key, TTL_MS).exec()))! as [[Error | null, number], [Error | null, unknown]];
       if (e1 || e2) throw e1 ?? e2;
       if (Number(won) === 1) return undefined;
-      const raw = await this.redis.hget(this.key, field);
+      const raw = await this.store.call((r) => r.hget(this.key, field));
       return raw ? (JSON.parse(raw) as JournalEntry) : await this.claim(field, what);
     } catch (err) {
-      if (err instanceof AppError) throw err;
+      // Said with what was not sent (the store's own redis_unavailable does not say it).
+      if (err instanceof AppError && err.code !== 'redis_unavailable') throw err;
       throw new AppError('redis_unavailable', `Redis is not reachable: ${what} was not sent (its sending could not be journalled)`, undefined, 5, { cause: err });
     }
   }
@@ -84,7 +84,7 @@ export class RunJournal {
   async reclaim(field: string, what: string): Promise<void> {
     const entry: JournalEntry = { state: 'sent', what, attempt: this.attempt, at: Date.now() };
     try {
-      await this.redis.hset(this.key, field, JSON.stringify(entry));
+      await this.store.call((r) => r.hset(this.key, field, JSON.stringify(entry)));
     } catch (err) {
       throw new AppError('redis_unavailable', `Redis is not reachable: ${what} was not sent (its sending could not be journalled)`, undefined, 5, { cause: err });
     }
@@ -103,18 +103,18 @@ export class RunJournal {
       body: res.body.toString('base64'),
     };
     const entry: JournalEntry = { state: 'answered', what, attempt: this.attempt, at: Date.now(), status: res.status, answer: this.box.seal(JSON.stringify(answer)) };
-    this.track(this.redis.hset(this.key, field, JSON.stringify(entry)));
+    this.track(this.store.call((r) => r.hset(this.key, field, JSON.stringify(entry))));
   }
 
   /** A browser run ended: it acted (no answer to keep; its result is the run's). */
   finished(field: string, what: string): void {
     const entry: JournalEntry = { state: 'answered', what, attempt: this.attempt, at: Date.now() };
-    this.track(this.redis.hset(this.key, field, JSON.stringify(entry)));
+    this.track(this.store.call((r) => r.hset(this.key, field, JSON.stringify(entry))));
   }
 
   /** The step certainly did not act (refused before it reached the site, 429/503, a login page): it may be sent again. */
   withdraw(field: string): void {
-    this.track(this.redis.hdel(this.key, field));
+    this.track(this.store.call((r) => r.hdel(this.key, field)));
   }
 
   /** A recorded answer as the response the step would have got; `cookie` stores its cookies again. */
@@ -151,7 +151,7 @@ export class RunJournal {
 
   /** Every entry of a run's journal (for a run given up by the queue). */
   static async read(store: RedisStore, runId: string): Promise<Map<string, JournalEntry>> {
-    const raw = await store.redis.hgetall(RunJournal.key(store, runId));
+    const raw = await store.call((r) => r.hgetall(RunJournal.key(store, runId)));
     const out = new Map<string, JournalEntry>();
     for (const [k, v] of Object.entries(raw)) {
       try {
@@ -164,7 +164,7 @@ export class RunJournal {
   }
 
   static async delete(store: RedisStore, runIds: string[]): Promise<void> {
-    if (runIds.length) await store.redis.del(...runIds.map((id) => RunJournal.key(store, id)));
+    if (runIds.length) await store.call((r) => r.del(...runIds.map((id) => RunJournal.key(store, id))));
   }
 }
 

@@ -1,9 +1,9 @@
 import type { Logger, Redis } from '../core/index.js';
-import type { StoredSession } from './session-store.js';
+import type { StoredSession } from './stored-session.js';
 
 export interface SessionCacheOptions {
-  /** The store's client; the cache subscribes on a duplicate of it. */
-  redis: Redis;
+  /** Opens the connection the cache subscribes on (RedisStore.duplicate); the cache closes it. */
+  connect: () => Redis;
   /** Pub/sub channel every session write is announced on. */
   channel: string;
   logger: Logger;
@@ -46,7 +46,7 @@ export class SessionCache {
   /** Starts the subscription on first use (runs never wait for it). */
   ensureStarted(): void {
     if (this.sub || this.closed) return;
-    const sub = this.o.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+    const sub = this.o.connect();
     this.sub = sub;
     const subscribe = () => {
       sub.subscribe(this.o.channel).then(

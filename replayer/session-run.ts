@@ -1,14 +1,16 @@
-import type { Cookie } from 'playwright';
-import type { CookieJar } from 'tough-cookie';
-import { AppError, isAppError, type RunStep, type Workflow } from '../core/index.js';
-import { loginActionCount, type BrowserRunner } from './browser-runner.js';
-import { ResponseView, extract } from './extract.js';
-import { HttpStepRunner, StepFailure, type HttpRunDeps } from './http-run.js';
+import { AppError, type Workflow } from '../core/index.js';
+import type { BrowserRunner } from './browser-runner.js';
+import { jarOfLogin, missingSessionCookies, recordedJar, rereadTokens } from './browser-login.js';
+import { loginActionCount } from './login-actions.js';
+import { HttpStepRunner, type HttpRunDeps } from './http-run.js';
+import { noteReason, repairFailure, StepFailure } from './step-failure.js';
 import type { ReplayMetrics } from './replay-metrics.js';
 import type { RunInputs } from './run-inputs.js';
 import type { RunAbort } from './run-abort.js';
 import { RunJar } from './run-jar.js';
-import { newJar, type SessionStore, type StoredSession } from './session-store.js';
+import type { SessionStore } from './session-store.js';
+import type { StoredSession } from './stored-session.js';
+import { usableUntil } from './session-cookies.js';
 import { compileWorkflow } from './compiled-workflow.js';
 import type { RunLog } from './run-log.js';
 
@@ -71,23 +73,9 @@ export class SessionRun {
   async execute(): Promise<void> {
     const wf = this.wf;
     const spec = wf.session;
-    let warm = false;
-    if (this.key && spec) {
-      // A warm session comes from the in-process cache without a promise; Redis only on a miss.
-      const stored = this.d.sessions.cached(this.key) ?? (await this.d.sessions.loadForRun(this.key));
-      this.base = stored;
-      this.baseVersion = stored?.version ?? 0;
-      if (stored && this.reusable(stored)) {
-        this.adopt(stored);
-        warm = true;
-        this.d.metrics.sessionReuses.inc();
-      } else {
-        this.runner.jar = this.freshJar();
-      }
-    }
+    let warm = this.key && spec ? await this.startSession(this.key) : false;
     try {
-      let repairs = 0;
-      const repairedAt = new Set<number>();
+      const repairs = { count: 0, at: new Set<number>() };
       for (let i = 0; i < wf.steps.length; ) {
         const step = wf.steps[i]!;
         if (step.bootstrap && spec && warm) {
@@ -109,18 +97,7 @@ export class SessionRun {
           }
           i++;
         } catch (err) {
-          noteReason(this.runner.steps[i]!, err);
-          this.firstCause ??= (err as Error).message;
-          if (!(err instanceof StepFailure) || err.verdict !== 'broken' || !spec || !this.key) throw err;
-          // The same refusal right after a login this run made itself is not the session: the
-          // account may not do this (a 403), or the page changed. Logging in again will not help.
-          if (repairedAt.has(i) && this.loggedIn && !step.bootstrap) {
-            throw new StepFailure('target_error', `${err.message}, even right after a fresh login (the account may lack the permission, or the site changed)`, 'error', i);
-          }
-          if (++repairs > MAX_REPAIRS) throw new AppError('session_broken', `${err.message}, again after ${MAX_REPAIRS} repairs`);
-          repairedAt.add(i);
-          if (step.bootstrap) this.httpLoginFailed = true;
-          await this.repair(err);
+          await this.recover(err, i, repairs);
           warm = true;
           if (step.bootstrap) i++;
         }
@@ -130,20 +107,43 @@ export class SessionRun {
     }
   }
 
+  /** Loads the stored session; true when it is warm (adopted: the login steps are skipped). */
+  private async startSession(key: string): Promise<boolean> {
+    // A warm session comes from the in-process cache without a promise; Redis only on a miss.
+    const stored = this.d.sessions.cached(key) ?? (await this.d.sessions.loadForRun(key));
+    this.base = stored;
+    this.baseVersion = stored?.version ?? 0;
+    if (stored && this.reusable(stored)) {
+      this.adopt(stored);
+      this.d.metrics.sessionReuses.inc();
+      return true;
+    }
+    this.runner.jar = recordedJar(this.wf);
+    return false;
+  }
+
+  /** Step i failed: a broken session is repaired (the run then resumes); anything else is thrown. */
+  private async recover(err: unknown, i: number, repairs: { count: number; at: Set<number> }): Promise<void> {
+    const step = this.wf.steps[i]!;
+    noteReason(this.runner.steps[i]!, err);
+    this.firstCause ??= (err as Error).message;
+    if (!(err instanceof StepFailure) || err.verdict !== 'broken' || !this.wf.session || !this.key) throw err;
+    // The same refusal right after a login this run made itself is not the session: the
+    // account may not do this (a 403), or the page changed. Logging in again will not help.
+    if (repairs.at.has(i) && this.loggedIn && !step.bootstrap) {
+      throw new StepFailure('target_error', `${err.message}, even right after a fresh login (the account may lack the permission, or the site changed)`, 'error', i);
+    }
+    if (++repairs.count > MAX_REPAIRS) throw new AppError('session_broken', `${err.message}, again after ${MAX_REPAIRS} repairs`);
+    repairs.at.add(i);
+    if (step.bootstrap) this.httpLoginFailed = true;
+    await this.repair(err);
+  }
+
   /** The stored session has every token later steps need and every session cookie still alive. */
   private reusable(s: StoredSession): boolean {
-    let m = reusableUntil.get(s);
-    if (!m || m.wf !== this.wf) {
-      let until = -Infinity;
-      if (s.tokens && this.needed.every((t) => t in s.tokens)) {
-        const lifetimes = cookieLifetimes(s);
-        until = Infinity;
-        for (const c of this.wf.session?.cookies ?? []) until = Math.min(until, lifetimes.get(c) ?? -Infinity);
-      }
-      reusableUntil.set(s, (m = { wf: this.wf, until }));
-    }
-    return m.until > Date.now();
+    return usableUntil(s, this.wf, this.needed) > Date.now();
   }
+
 
   private adopt(s: StoredSession): void {
     this.runner.jar = RunJar.fromStored(s.jar);
@@ -152,20 +152,11 @@ export class SessionRun {
     this.baseVersion = s.version;
   }
 
-  /** A jar with the cookies page scripts set during the recording (no response sets them). */
-  private freshJar(): RunJar {
-    const jar = newJar();
-    for (const c of this.wf.session?.jsCookies ?? []) if (c.value !== undefined) setCookie(jar, c.name, c.value, c.domain, c.path);
-    return RunJar.of(jar);
-  }
-
   private checkLoggedIn(i: number): void {
-    const wanted = this.wf.session?.cookies ?? [];
-    if (!wanted.length) return;
-    const have = new Set(this.runner.jar.names());
-    const missing = wanted.filter((c) => !have.has(c));
+    const missing = missingSessionCookies(this.wf, this.runner.jar);
     if (missing.length) throw new StepFailure('session_broken', `The login did not set the session cookie${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, 'broken', i);
   }
+
 
   private async repair(cause: StepFailure): Promise<void> {
     const started = performance.now();
@@ -178,61 +169,61 @@ export class SessionRun {
       token = await this.d.sessions.lock(key, ttl);
       if (!token) throw new AppError('session_broken', `${cause.message}; another run is repairing the session and did not finish in time`);
     }
-    let browserTried = false;
+    const tried = { browser: false };
     try {
       if (await this.adoptNewer()) return this.repaired(cause, 'session repaired by a concurrent run', 'adopted', started);
-      let how: 'http' | 'browser' | undefined;
-      let httpError: StepFailure | undefined;
-      // HTTP first, even when page script set a cookie at login: the recorded (sealed) values of
-      // such cookies are in the fresh jar, and most sites only want them present.
-      if (!this.httpLoginFailed) {
-        try {
-          await this.httpLogin();
-          how = 'http';
-        } catch (err) {
-          if (!(err instanceof StepFailure) || (err.verdict !== 'broken' && err.verdict !== 'drift' && err.verdict !== 'missing' && err.verdict !== 'error')) throw err;
-          // A browser cannot answer a CAPTCHA or a second factor either.
-          if (err.code === 'captcha_required' || err.code === 'second_factor_required') throw err;
-          noteReason(this.runner.steps[err.stepIndex]!, err);
-          this.httpLoginFailed = true;
-          httpError = err;
-          this.log.info('http re-login failed', { workflowId: this.wf.id, reason: err.message });
-        }
-      }
-      if (!how) {
-        const why = httpError?.message ?? cause.message;
-        if (!this.d.browser) throw new AppError('repair_failed', `The session is broken and cannot be repaired without a browser: ${why}`);
-        // Nothing recorded to replay in a browser (a workflow learned from a HAR): say so now.
-        if (loginActionCount(this.wf) === 0) throw new AppError('repair_failed', `The session is broken, the HTTP re-login failed and there are no recorded login actions to replay in a browser: ${why}`);
-        browserTried = true;
-        await this.browserLogin();
-        how = 'browser';
-      }
+      const how = await this.relogin(cause, tried);
       await this.saveRepaired();
       this.repaired(cause, how === 'http' ? 're-logged in over HTTP' : 're-logged in with the browser', how === 'http' ? 'http_relogin' : 'browser_relogin', started);
     } catch (err) {
-      const sessionProblem =
-        err instanceof StepFailure
-          ? err.verdict === 'broken' || err.verdict === 'drift' || err.verdict === 'missing'
-          : isAppError(err) && ['session_broken', 'repair_failed', 'action_failed', 'invalid_action', 'site_changed'].includes(err.code);
-      // A browser was used, even if it failed: the run says so, with the first cause.
-      if (browserTried) {
-        this.mode = 'hybrid';
-        this.fallback = { reason: `${cause.message}: the browser re-login failed: ${(err as Error).message}`, ms: (this.fallback?.ms ?? 0) + Math.round(performance.now() - started), metric: 'browser_relogin_failed' };
-      }
-      // The site being down, the deadline, Redis or the pool: not the session's fault, keep it and say what it was.
-      if (!sessionProblem) throw err;
-      // A session that could not be repaired is dropped, so the next run starts with a login.
-      if (this.base) {
-        this.base = { ...this.base, loggedIn: false, tokens: {} };
-        await this.d.sessions.save(key, this.base).catch(() => undefined);
-      }
-      if (isAppError(err) && err.code === 'repair_failed') throw err;
-      const how = isAppError(err) && (err.code === 'action_failed' || err.code === 'invalid_action') ? 'the browser login failed: ' : '';
-      throw new AppError('repair_failed', `${cause.message}; repairing the session failed: ${how}${(err as Error).message}`);
+      throw await this.repairFailed(err, cause, started, tried.browser);
     } finally {
       await this.d.sessions.unlock(key, token);
     }
+  }
+
+  /** Logs in again: over HTTP first, then (mode auto) with the recorded login in a browser. */
+  private async relogin(cause: StepFailure, tried: { browser: boolean }): Promise<'http' | 'browser'> {
+    let httpError: StepFailure | undefined;
+    // HTTP first, even when page script set a cookie at login: the recorded (sealed) values of
+    // such cookies are in the fresh jar, and most sites only want them present.
+    if (!this.httpLoginFailed) {
+      try {
+        await this.httpLogin();
+        return 'http';
+      } catch (err) {
+        if (!(err instanceof StepFailure) || (err.verdict !== 'broken' && err.verdict !== 'drift' && err.verdict !== 'missing' && err.verdict !== 'error')) throw err;
+        // A browser cannot answer a CAPTCHA or a second factor either.
+        if (err.code === 'captcha_required' || err.code === 'second_factor_required') throw err;
+        noteReason(this.runner.steps[err.stepIndex]!, err);
+        this.httpLoginFailed = true;
+        httpError = err;
+        this.log.info('http re-login failed', { workflowId: this.wf.id, reason: err.message });
+      }
+    }
+    const why = httpError?.message ?? cause.message;
+    if (!this.d.browser) throw new AppError('repair_failed', `The session is broken and cannot be repaired without a browser: ${why}`);
+    // Nothing recorded to replay in a browser (a workflow learned from a HAR): say so now.
+    if (loginActionCount(this.wf) === 0) throw new AppError('repair_failed', `The session is broken, the HTTP re-login failed and there are no recorded login actions to replay in a browser: ${why}`);
+    tried.browser = true;
+    await this.browserLogin();
+    return 'browser';
+  }
+
+  /** What a failed repair throws; a session that could not be repaired is dropped first. */
+  private async repairFailed(err: unknown, cause: StepFailure, started: number, browserTried: boolean): Promise<unknown> {
+    // A browser was used, even if it failed: the run says so, with the first cause.
+    if (browserTried) {
+      this.mode = 'hybrid';
+      this.fallback = { reason: `${cause.message}: the browser re-login failed: ${(err as Error).message}`, ms: (this.fallback?.ms ?? 0) + Math.round(performance.now() - started), metric: 'browser_relogin_failed' };
+    }
+    const { sessionProblem, error } = repairFailure(err, cause);
+    // A session that could not be repaired is dropped, so the next run starts with a login.
+    if (sessionProblem && this.base) {
+      this.base = { ...this.base, loggedIn: false, tokens: {} };
+      await this.d.sessions.save(this.key!, this.base).catch(() => undefined);
+    }
+    return error;
   }
 
   private repaired(cause: StepFailure, how: string, metric: string, started: number): void {
@@ -258,7 +249,7 @@ export class SessionRun {
   }
 
   private async httpLogin(): Promise<void> {
-    this.runner.jar = this.freshJar();
+    this.runner.jar = recordedJar(this.wf);
     for (let i = 0; i <= this.lastBootstrap; i++) {
       if (this.wf.steps[i]!.bootstrap) await this.runner.run(i);
     }
@@ -268,37 +259,9 @@ export class SessionRun {
 
   private async browserLogin(): Promise<void> {
     const login = await this.log.inContext(() => this.d.browser!.login(this.wf, this.inputs, this.deadline, this.signal.signal));
-    const jar = newJar();
-    for (const c of login.cookies) setCookie(jar, c.name, c.value, c.domain, c.path, c);
-    const have = new Set(login.cookies.map((c) => c.name));
-    for (const c of this.wf.session?.jsCookies ?? []) if (!have.has(c.name) && c.value !== undefined) setCookie(jar, c.name, c.value, c.domain, c.path);
-    this.runner.jar = RunJar.of(jar);
+    this.runner.jar = jarOfLogin(this.wf, login);
     this.checkLoggedIn(this.lastBootstrap);
-    // Tokens: re-run the safe steps that supply them, else read them from what the browser got.
-    const bySteps = new Map<string, string[]>();
-    for (const name of this.needed) {
-      const v = this.runner.scope.variable(name);
-      if (v?.source.kind !== 'extract') continue;
-      bySteps.set(v.source.step, [...(bySteps.get(v.source.step) ?? []), name]);
-    }
-    for (const [stepId, names] of bySteps) {
-      const i = this.wf.steps.findIndex((s) => s.id === stepId);
-      const step = this.wf.steps[i];
-      if (step && !step.stateChanging) {
-        await this.runner.run(i);
-        continue;
-      }
-      const res = login.responses.get(stepId);
-      const page = new ResponseView({ status: 200, headers: {}, url: login.url, body: Buffer.from(login.html, 'utf8'), contentType: 'text/html', locations: [], hopUrls: [], setCookies: new Map() });
-      const views = res ? [new ResponseView(res), page] : [page];
-      for (const name of names) {
-        const v = this.runner.scope.variable(name)!;
-        const ex = (v.source as { extractor: Parameters<typeof extract>[0] }).extractor;
-        const value = views.map((view) => extract(ex, view, this.runner.jar)).find((x) => x !== undefined);
-        if (value === undefined) throw new AppError('repair_failed', `After the browser login, ${name} could not be read again (${ex.type} of ${stepId})`);
-        this.runner.scope.set(name, value);
-      }
-    }
+    await rereadTokens(this.runner, this.wf, this.needed, login);
     this.loggedIn = true;
     this.runner.dirty = true;
   }
@@ -333,46 +296,5 @@ export class SessionRun {
     } catch (err) {
       this.log.warn('session not saved', { workflowId: this.wf.id, error: (err as Error).message });
     }
-  }
-}
-
-/** A failed step says why (the first cause: a later failure of the same step does not overwrite it). */
-function noteReason(step: RunStep, err: unknown): void {
-  if (step.status === 'failed' && step.reason === undefined && err instanceof Error) step.reason = err.message;
-}
-
-const lifetimes = new WeakMap<StoredSession, Map<string, number>>();
-/** Per stored session (and the workflow asking): until when it may be reused (-Infinity: never), worked out once. */
-const reusableUntil = new WeakMap<StoredSession, { wf: Workflow; until: number }>();
-
-/** Per cookie name, when its last copy in the stored jar expires (Infinity: a session cookie), read once per stored version. */
-function cookieLifetimes(s: StoredSession): Map<string, number> {
-  let m = lifetimes.get(s);
-  if (m) return m;
-  m = new Map();
-  for (const c of s.jar?.cookies ?? []) {
-    const t = !c.expires || c.expires === 'Infinity' ? Infinity : Date.parse(String(c.expires));
-    const key = String(c.key);
-    // An unreadable date counts as expired, as before.
-    const v = Number.isNaN(t) ? -Infinity : t;
-    m.set(key, Math.max(m.get(key) ?? -Infinity, v));
-  }
-  lifetimes.set(s, m);
-  return m;
-}
-
-function setCookie(jar: CookieJar, name: string, value: string, domain: string, path: string, c?: Partial<Cookie>): void {
-  const host = domain.replace(/^\./, '');
-  const secure = c?.secure ?? false;
-  const url = `${secure ? 'https' : 'http'}://${host}${path || '/'}`;
-  let str = `${name}=${value}; Path=${path || '/'}`;
-  if (domain.startsWith('.')) str += `; Domain=${host}`;
-  if (c?.expires !== undefined && c.expires > 0) str += `; Expires=${new Date(c.expires * 1000).toUTCString()}`;
-  if (c?.httpOnly) str += '; HttpOnly';
-  if (secure) str += '; Secure';
-  try {
-    jar.setCookieSync(str, url, { ignoreError: true });
-  } catch {
-    // A cookie tough-cookie will not take is one the HTTP runner could not send either.
   }
 }

@@ -1,21 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { CookieJar, type SerializedCookieJar } from 'tough-cookie';
-import { AppError, globEscape, type Logger, type RedisStore, type SecretBox } from '../core/index.js';
+import type { SerializedCookieJar } from 'tough-cookie';
+import { globEscape, luaCommand, type Logger, type RedisStore, type SecretBox } from '../core/index.js';
 import { SessionCache } from './session-cache.js';
+import type { StoredSession } from './stored-session.js';
 
-/** What is kept per (workflow, session name): the cookie jar and the tokens the login extracted. */
-export interface StoredSession {
-  /** Bumped on every write; a write that expected another version is dropped (a newer one won). */
-  version: number;
-  jar: SerializedCookieJar;
-  /** Source values of variables the bootstrap extracted (CSRF token, …). */
-  tokens: Record<string, unknown>;
-  /** False once a repair failed: the next run logs in from scratch. */
-  loggedIn: boolean;
-  /** When the login that made this session happened (ms). */
-  loginAt: number;
-  updatedAt: number;
-}
+export type { StoredSession };
 
 export interface SessionStoreOptions {
   store: RedisStore;
@@ -29,27 +18,12 @@ export interface SessionStoreOptions {
   secretBox: SecretBox;
 }
 
-// Writes only when the stored version is the one the run started from: two runs sharing a
-// session never overwrite a newer (e.g. just repaired) session with a stale copy.
-const SAVE_IF_VERSION = `
-local cur = redis.call('HGET', KEYS[1], 'version')
-if (cur == false and ARGV[1] ~= '0') or (cur ~= false and cur ~= ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'version', ARGV[2], 'data', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[2] .. ' ' .. KEYS[1])
-return 1`;
-
-// A session stored in clear (written before sessions were sealed) is sealed in place once read,
-// unless it changed meanwhile; its version stays (the content is the same).
-const SEAL_IN_PLACE = `
-if redis.call('HGET', KEYS[1], 'data') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'data', ARGV[2])
-return 1`;
+const SAVE_IF_VERSION = luaCommand(import.meta.url, 'commands', 'save-session-if-version');
+const SEAL_IN_PLACE = luaCommand(import.meta.url, 'commands', 'seal-session-in-place');
+const UNLOCK = luaCommand(import.meta.url, 'commands', 'unlock');
 
 /** How a sealed `data` field starts (SecretBox's format); a clear one is JSON and starts with `{`. */
 const SEALED = 'v1.';
-
-const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /**
  * Sessions in Redis, one hash per (workflow id, session name) under store.key('session', …),
@@ -74,19 +48,19 @@ export class SessionStore {
     this.log = opts.logger;
     this.ttlMs = opts.ttlMs ?? 30 * 86_400_000;
     this.channel = opts.store.key('session-writes');
-    this.cache = new SessionCache({ redis: opts.store.redis, channel: this.channel, logger: opts.logger });
+    this.cache = new SessionCache({ connect: () => opts.store.duplicate({ enableOfflineQueue: true, lazyConnect: false }), channel: this.channel, logger: opts.logger });
   }
 
-  /**
-   * The session for a run's start: from the in-process cache when it is live and fresh, else
-   * from Redis (then cached). Repairs use load(), which always reads Redis.
-   */
   /** The session from the in-process cache, when it is live and fresh (no Redis round trip, no promise). */
   cached(key: string): StoredSession | undefined {
     this.cache.ensureStarted();
     return this.cache.get(key);
   }
 
+  /**
+   * The session for a run's start: from the in-process cache when it is live and fresh, else
+   * from Redis (then cached). Repairs use load(), which always reads Redis.
+   */
   async loadForRun(key: string): Promise<StoredSession | undefined> {
     this.cache.ensureStarted();
     const hit = this.cache.get(key);
@@ -114,7 +88,7 @@ export class SessionStore {
   }
 
   async load(key: string): Promise<StoredSession | undefined> {
-    const [version, data] = await this.guard(() => this.store.redis.hmget(key, 'version', 'data'));
+    const [version, data] = await this.store.call((r) => r.hmget(key, 'version', 'data'));
     if (!data) return undefined;
     if (!data.startsWith(SEALED)) return this.fromClear(key, data);
     try {
@@ -135,7 +109,7 @@ export class SessionStore {
     } catch {
       return undefined;
     }
-    this.store.redis.eval(SEAL_IN_PLACE, 1, key, data, this.box.seal(data)).catch((err: Error) => this.log.warn('clear-text session not sealed yet', { key, error: err.message }));
+    this.store.eval(SEAL_IN_PLACE, { session: key }, { clear: data, sealed: this.box.seal(data) }).catch((err: Error) => this.log.warn('clear-text session not sealed yet', { key, error: err.message }));
     return s;
   }
 
@@ -143,19 +117,14 @@ export class SessionStore {
   async save(key: string, s: StoredSession): Promise<boolean> {
     const next: StoredSession = { ...s, version: s.version + 1, updatedAt: Date.now() };
     const epoch = this.cache.currentEpoch;
-    const ok = await this.guard(() => this.store.redis.eval(SAVE_IF_VERSION, 1, key, String(s.version), String(next.version), this.box.seal(JSON.stringify(next)), String(this.ttlMs), this.channel));
-    if (ok !== 1) {
+    const args = { expected: String(s.version), version: String(next.version), data: this.box.seal(JSON.stringify(next)), ttlMs: String(this.ttlMs), channel: this.channel };
+    if ((await this.store.eval(SAVE_IF_VERSION, { session: key }, args)) !== 'saved') {
       this.cache.delete(key);
       return false;
     }
     s.version = next.version;
     this.cache.set(key, next, epoch);
     return true;
-  }
-
-  async delete(key: string): Promise<void> {
-    this.cache.delete(key);
-    await this.guard(() => this.store.redis.multi().del(key).publish(this.channel, `${Number.MAX_SAFE_INTEGER} ${key}`).exec());
   }
 
   /**
@@ -169,10 +138,10 @@ export class SessionStore {
     if (sessions.length === 0) return 0;
     // A session cached in a process must not outlive its key (deletes are announced like delete()).
     const channel = store.key('session-writes');
-    const multi = store.redis.multi();
-    for (const k of sessions) multi.publish(channel, `${Number.MAX_SAFE_INTEGER} ${k}`);
-    await multi.exec().catch((err: unknown) => {
-      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+    await store.call((r) => {
+      const multi = r.multi();
+      for (const k of sessions) multi.publish(channel, `${Number.MAX_SAFE_INTEGER} ${k}`);
+      return multi.exec();
     });
     return sessions.length;
   }
@@ -180,12 +149,12 @@ export class SessionStore {
   /** A lock token when taken, undefined when another run holds the lock. */
   async lock(key: string, ttlMs: number): Promise<string | undefined> {
     const token = randomBytes(12).toString('hex');
-    const res = await this.guard(() => this.store.redis.set(key + ':lock', token, 'PX', Math.max(1000, Math.ceil(ttlMs)), 'NX'));
+    const res = await this.store.call((r) => r.set(key + ':lock', token, 'PX', Math.max(1000, Math.ceil(ttlMs)), 'NX'));
     return res === 'OK' ? token : undefined;
   }
 
   async unlock(key: string, token: string): Promise<void> {
-    await this.guard(() => this.store.redis.eval(UNLOCK, 1, key + ':lock', token)).catch(() => undefined);
+    await this.store.eval(UNLOCK, { lock: key + ':lock' }, { token }).catch(() => undefined);
   }
 
   /** Waits until the lock is free (or timeoutMs passed); true when it was released in time. */
@@ -193,33 +162,11 @@ export class SessionStore {
     const until = Date.now() + timeoutMs;
     let delay = 50;
     while (Date.now() < until && !signal?.aborted) {
-      const held = await this.guard(() => this.store.redis.exists(key + ':lock'));
+      const held = await this.store.call((r) => r.exists(key + ':lock'));
       if (!held) return true;
       await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, until - Date.now()))));
       delay = Math.min(delay * 2, 500);
     }
     return false;
   }
-
-  private async guard<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
-    }
-  }
-}
-
-/** A jar from its stored form, or an empty one. */
-export function jarFrom(serialized: SerializedCookieJar | undefined): CookieJar {
-  if (!serialized) return newJar();
-  try {
-    return CookieJar.deserializeSync(serialized);
-  } catch {
-    return newJar();
-  }
-}
-
-export function newJar(): CookieJar {
-  return new CookieJar(undefined, { looseMode: true, rejectPublicSuffixes: false, allowSpecialUseDomain: true });
 }

@@ -2,7 +2,7 @@ import express, { type Express, type Router } from 'express';
 import type { Config, Logger, Registry } from '../core/index.js';
 import { requestContext } from './middleware/request-context.js';
 import { apiKeyAuth } from './middleware/auth.js';
-import { httpMetrics } from './middleware/http-metrics.js';
+import { httpMetrics, routeBase } from './middleware/http-metrics.js';
 import { accessLog } from './middleware/access-log.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -28,6 +28,7 @@ export function buildApp(parts: AppParts): Express {
   app.use(accessLog(parts.logger.child({ module: 'http' })));
   for (const r of parts.open) app.use(r);
   const v1 = express.Router();
+  v1.use(routeBase());
   v1.use(apiKeyAuth(parts.config.apiKeys));
   // JSON bodies everywhere (415 otherwise); HAR uploads are read raw by their route (gzip, bigger limit).
   v1.use(jsonBody({ limit: parts.config.bodyLimitBytes, raw: { '/hars': ['application/gzip', 'application/x-gzip'] } }));

@@ -1,28 +1,11 @@
 #!/usr/bin/env node
+// The entry point stays light: help, --version and bad flags are answered from node:* modules and
+// cli-spec.ts alone; a command's heavy modules (Playwright, Bull, Express) load when it runs.
 import { parseArgs } from 'node:util';
-import { readFile, stat } from 'node:fs/promises';
-import { AppError, ConfigError, isAppError, type Workflow } from '../core/index.js';
-import { Replayfarm } from './replayfarm.js';
-import { describeWorkflow } from './describe-workflow.js';
-
-const USAGE = `usage: replayfarm <command> [options]
-
-commands:
-  serve [--no-worker]                 run the API (and a worker, unless --no-worker) on HOST:PORT
-  worker                              run a worker only (scale out: start as many as you like)
-  record <url> [--headless] [--name N] open Chromium at <url>, record what you do; closing the
-                                      window (or Ctrl-C) saves the recording and learns a workflow
-  learn <file.har> [--name N]         upload a HAR file and learn a workflow
-  workflows                           list workflows
-  run <workflow-id> [--input k=v]… [--mode auto|http|browser] [--session NAME] [--json]
-                                      run a workflow here and print its output
-  help                                this text
-
-Configuration comes from environment variables (see README): REDIS_URL, KEY_PREFIX, …`;
-
-class UsageError extends Error {}
-
-const progress = (msg: string) => process.stderr.write(`replayfarm: ${msg}\n`);
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../core/config.js';
+import { isAppError } from '../core/errors.js';
+import { COMMANDS, USAGE, UsageError, commandHelp } from './cli-spec.js';
 
 /** Prints one clear sentence and exits non-zero: the CLI never shows a stack trace for bad input. */
 function die(message: string, code = 1): never {
@@ -30,171 +13,71 @@ function die(message: string, code = 1): never {
   process.exit(code);
 }
 
-function onSignals(stop: (signal: string) => void): void {
-  let stopping = false;
-  const once = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    stop(signal);
-  };
-  process.on('SIGTERM', () => once('SIGTERM'));
-  process.on('SIGINT', () => once('SIGINT'));
-}
-
-async function serve(argv: string[], worker: boolean, api: boolean): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'no-worker': { type: 'boolean', default: false } }, strict: true });
-  const rf = new Replayfarm({ worker: worker && !values['no-worker'], api });
-  if (api) {
-    const url = await rf.listen();
-    progress(`API listening on ${url}${worker && !values['no-worker'] ? ' (with a worker)' : ''}`);
-  } else {
-    await rf.start();
-    progress(`worker started (concurrency ${rf.config.workerConcurrency}) on ${rf.config.redisUrl}`);
-  }
-  onSignals((signal) => {
-    rf.logger.info('shutting down', { signal });
-    rf.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
-
-/** A Replayfarm with no API and no worker, for one-shot commands. */
-async function local(): Promise<Replayfarm> {
-  const rf = new Replayfarm({ api: false, worker: false, config: process.env.LOG_LEVEL ? {} : { logLevel: 'warn' } });
-  await rf.start();
-  return rf;
-}
-
-function printWorkflow(wf: Workflow): void {
-  process.stdout.write(describeWorkflow(wf) + '\n');
-  const example = wf.inputs.filter((i) => !i.secret).map((i) => ` --input ${i.name}=${JSON.stringify(String(i.default ?? ''))}`).join('');
-  process.stdout.write(`\nrun it:  replayfarm run ${wf.id}${example}\n`);
-}
-
-async function record(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { headless: { type: 'boolean', default: false }, name: { type: 'string' } } });
-  const url = positionals[0];
-  if (!url || !/^https?:\/\//.test(url)) throw new UsageError('record needs a start URL like https://example.com');
-  const rf = await local();
-  try {
-    progress(`opening Chromium${values.headless ? ' (headless)' : ''} at ${url}`);
-    const rec = await rf.recordings.start({ startUrl: url, headed: !values.headless, name: values.name });
-    progress(`recording ${rec.id}: do the task in the window, then close it (or press Ctrl-C here) to save`);
-    onSignals(() => {
-      progress('saving…');
-      rf.recordings.stop(rec.id).catch(() => {});
-    });
-    const { recording, workflow } = await rf.recordings.waitForStop(rec.id);
-    progress(`saved recording ${recording.id} (${recording.actions.length} actions, ${recording.entryCount} requests)`);
-    printWorkflow(workflow);
-  } finally {
-    await rf.close();
-  }
-}
-
-async function learn(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' } } });
-  const file = positionals[0];
-  if (!file) throw new UsageError('learn needs a HAR file: replayfarm learn capture.har');
-  const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw new UsageError(`no such file: ${file}`);
-  progress(`reading ${file} (${(info.size / 1024 / 1024).toFixed(1)} MB)`);
-  const body = await readFile(file);
-  const rf = await local();
-  try {
-    progress('validating and learning…');
-    const t0 = Date.now();
-    const { recording, workflow } = await rf.recordings.ingest(body, { name: values.name ?? file.split('/').pop() });
-    progress(`learned in ${Date.now() - t0} ms: recording ${recording.id}, ${recording.entryCount} entries → ${workflow.steps.length} steps`);
-    for (const w of recording.warnings ?? []) progress(`note: ${w}`);
-    printWorkflow(workflow);
-  } finally {
-    await rf.close();
-  }
-}
-
-async function workflows(): Promise<void> {
-  const rf = await local();
-  try {
-    const list = await rf.store.list<Workflow>('workflow', { limit: 500 });
-    if (list.length === 0) progress('no workflows yet: record one (replayfarm record URL) or learn a HAR (replayfarm learn FILE)');
-    for (const w of list) process.stdout.write(`${w.id}\t${w.name}\t${w.steps.length} steps\tinputs: ${w.inputs.map((i) => i.name).join(', ') || '-'}\n`);
-  } finally {
-    await rf.close();
-  }
-}
-
-function parseInputs(pairs: string[], wf: Workflow): Record<string, unknown> {
-  const inputs: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq < 1) throw new UsageError(`--input takes name=value, got "${pair}"`);
-    const name = pair.slice(0, eq);
-    const raw = pair.slice(eq + 1);
-    const type = wf.inputs.find((i) => i.name === name)?.type;
-    inputs[name] = type === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : type === 'boolean' && (raw === 'true' || raw === 'false') ? raw === 'true' : raw;
-  }
-  return inputs;
-}
-
-async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { input: { type: 'string', multiple: true, default: [] }, mode: { type: 'string', default: 'auto' }, session: { type: 'string', default: 'default' }, json: { type: 'boolean', default: false } },
-  });
-  const id = positionals[0];
-  if (!id) throw new UsageError('run needs a workflow id (see: replayfarm workflows)');
-  if (!['auto', 'http', 'browser'].includes(values.mode!)) throw new UsageError('--mode is auto, http or browser');
-  const rf = await local();
-  try {
-    const wf = await rf.store.get<Workflow>('workflow', id);
-    if (!wf) throw new AppError('not_found', `no workflow with id ${id} (see: replayfarm workflows)`);
-    const inputs = rf.replayer.validateInputs(wf, parseInputs(values.input!, wf));
-    progress(`running ${wf.name} (${wf.steps.length} steps, mode ${values.mode})…`);
-    const result = await rf.replayer.run(wf, { inputs, mode: values.mode as 'auto', session: values.session });
-    if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    else {
-      for (const s of result.steps) progress(`  ${s.id} ${s.status}${s.httpStatus ? ` ${s.httpStatus}` : ''} ${s.ms} ms${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}`);
-      if (result.fallback) progress(`  session repaired in a browser (${result.fallback.reason}, ${result.fallback.ms} ms)`);
-      progress(`${result.status} in ${result.durationMs} ms (mode ${result.mode})`);
-      if (result.output) process.stdout.write((typeof result.output.body === 'string' ? result.output.body : JSON.stringify(result.output.body, null, 2)) + '\n');
+/** package.json's version, from server/ (tsx) or dist/server/ (compiled): the nearest one up. */
+function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'replayfarm') return pkg.version ?? 'unknown';
+    } catch {
+      // not this one
     }
-    if (result.status !== 'succeeded') {
-      process.exitCode = 1;
-      if (result.error) progress(`error ${result.error.code}: ${result.error.message}`);
+  }
+  return 'unknown';
+}
+
+/** parseArgs' messages name its own internals; say it in the CLI's words instead. */
+function parseCommand(name: string, argv: string[]) {
+  const spec = COMMANDS[name]!;
+  try {
+    return parseArgs({ args: argv, options: spec.options, allowPositionals: spec.positionals !== undefined, strict: true });
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? '');
+    const see = `see: replayfarm ${name} --help`;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const flag = /'([^']+)'/.exec((err as Error).message)?.[1] ?? 'that option';
+      throw new UsageError(`${name} has no option ${flag} (${see})`);
     }
-  } finally {
-    await rf.close();
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new UsageError(`${name} takes no ${spec.positionals ? 'further ' : ''}arguments: "${argv.find((a) => !a.startsWith('-'))}" (${see})`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new UsageError(`${(err as Error).message.replace(/^Option '([^']+)'.*$/s, 'option $1 needs a value')} (${see})`);
+    }
+    throw err;
   }
 }
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  switch (command) {
-    case 'serve':
-      return serve(rest, true, true);
-    case 'worker':
-      return serve(rest, true, false);
-    case 'record':
-      return record(rest);
-    case 'learn':
-      return learn(rest);
-    case 'workflows':
-      return workflows();
-    case 'run':
-      return run(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE + '\n');
-      return;
-    default:
-      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    const about = command === 'help' ? rest[0] : undefined;
+    if (about !== undefined && !COMMANDS[about]) throw new UsageError(`no command "${about}"\n${USAGE}`);
+    process.stdout.write((about ? commandHelp(about) : USAGE) + '\n');
+    return;
   }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`replayfarm ${version()}\n`);
+    return;
+  }
+  if (!COMMANDS[command]) {
+    throw new UsageError(command.startsWith('-') ? `unknown option ${command} (see: replayfarm help)` : `unknown command "${command}"\n${USAGE}`);
+  }
+  const { values, positionals } = parseCommand(command, rest);
+  if (values.help) {
+    process.stdout.write(commandHelp(command) + '\n');
+    return;
+  }
+  if (command === 'serve' || command === 'worker') {
+    const { serve } = await import('./cli-serve.js');
+    return serve({ api: command === 'serve', worker: command === 'worker' || !values['no-worker'] });
+  }
+  const local = await import('./cli-local.js');
+  if (command === 'record') return local.record(positionals[0], { headless: values.headless === true, name: values.name as string | undefined });
+  if (command === 'learn') return local.learn(positionals[0], { name: values.name as string | undefined });
+  if (command === 'workflows') return local.workflows();
+  if (command === 'runs') return local.runs(positionals[0], { limit: values.limit as string, json: values.json === true });
+  return local.run(positionals[0], { inputs: values.input as string[], mode: values.mode as string, session: values.session as string, json: values.json === true });
 }
 
 main().catch((err: unknown) => {
@@ -206,6 +89,5 @@ main().catch((err: unknown) => {
   }
   const code = String((err as { code?: unknown })?.code ?? '');
   if (code === 'EADDRINUSE') die(`the port is already in use: ${(err as Error).message}`);
-  if (code.startsWith('ERR_PARSE_ARGS')) die((err as Error).message, 2);
   die((err as Error)?.message ?? String(err));
 });

@@ -3,58 +3,27 @@ import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import {
-  AppError,
-  createLogger,
-  createRedis,
-  createRegistry,
-  loadConfig,
-  RedisStore,
-  type Config,
-  type Logger,
-  type Redis,
-  type Registry,
-  type SecretBox,
-  type Workflow,
-} from '../core/index.js';
+import { createLogger, createRedis, createRegistry, loadConfig, RedisStore, type Config, type Logger, type Redis, type Registry, type SecretBox } from '../core/index.js';
 import { BrowserPool } from '../browser-pool/index.js';
 import { IngestPool, RecordingManager, sealKeyOf } from '../recorder/index.js';
-import { AddressPolicy, Replayer, RunQueue, RunWorker } from '../replayer/index.js';
-import { SessionStore } from '../replayer/session-store.js';
-
-
+import { AddressPolicy, Replayer, RunExecutor, RunQueue, RunSubmitter, RunWorker, WorkflowCache } from '../replayer/index.js';
 import { buildApp } from './app.js';
 import { clientErrorHandler } from './middleware/error-handler.js';
-import { WorkflowCache } from './workflow-cache.js';
+import { QueueStarter } from './queue-starter.js';
+import { WorkflowSweeper } from './workflow-sweeper.js';
 import { healthRoutes } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { openapiRoutes } from './routes/openapi.js';
+import type { ReplayfarmOptions, ReplayfarmParts } from './replayfarm-options.js';
 
-const SET_IF_UNCHANGED = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
-
-export interface ReplayfarmOptions {
-  /** Environment to read the configuration from (default process.env). */
-  env?: NodeJS.ProcessEnv;
-  /** Values that win over the environment (tests pass their own key prefix, port 0, …). */
-  config?: Partial<Config>;
-  /** Run a worker in this process (default true; `serve --no-worker` and the API-only tests say false). */
-  worker?: boolean;
-  /** Serve the HTTP API (default true; `replayfarm worker` says false). */
-  api?: boolean;
-  /** Replacements; anything not given is built from the configuration. */
-  redis?: Redis;
-  logger?: Logger;
-  registry?: Registry;
-  pool?: BrowserPool;
-  clock?: () => number;
-}
+export type { ReplayfarmOptions, ReplayfarmParts };
 
 /**
  * The composition root: builds every part from the configuration (or takes replacements),
  * serves the API and/or a worker, and closes everything in order on shutdown.
- * The constructor only reads configuration; start() does the I/O.
+ * The constructor only reads configuration and builds what needs no I/O; start() connects.
  */
 export class Replayfarm {
   readonly config: Config;
@@ -66,29 +35,26 @@ export class Replayfarm {
   readonly pool: BrowserPool;
   private readonly opts: ReplayfarmOptions;
   private started?: Promise<void>;
-  private parts?: { secretBox: SecretBox; recordings: RecordingManager; replayer: Replayer; queue: RunQueue; worker?: RunWorker; app?: Express };
+  private parts?: Partial<ReplayfarmParts> & Pick<ReplayfarmParts, 'secretBox' | 'recordings' | 'replayer' | 'queue' | 'workflows'>;
+  private app_?: Express;
   private server?: Server;
   private closing?: Promise<void>;
-  private queueRetry?: NodeJS.Timeout;
-  private wakeRetry?: () => void;
-  private queueStarted = false;
-  private queueStarting?: Promise<void>;
-  /** Parsed workflows shared by the run route and execute(), so the replayer's per-object memos hold across runs. */
-  private workflows?: WorkflowCache;
-  /** HAR uploads are decoded, validated and learned in these worker threads, off the event loop. */
-  private ingest?: IngestPool;
+  private queueStarter?: QueueStarter;
+  private sweeper?: WorkflowSweeper;
 
   constructor(opts: ReplayfarmOptions = {}) {
+    if (opts.store && !opts.redis) throw new TypeError('Replayfarm: a store replacement comes with the redis client it uses');
     this.opts = opts;
     this.config = loadConfig(opts.env ?? process.env, opts.config);
-    this.logger = opts.logger ?? createLogger({ level: this.config.logLevel, format: this.config.logFormat });
+    const c = this.config;
+    this.logger = opts.logger ?? createLogger({ level: c.logLevel, format: c.logFormat });
     this.registry = opts.registry ?? createRegistry();
     this.clock = opts.clock ?? Date.now;
-    this.redis = opts.redis ?? createRedis(this.config.redisUrl);
+    // Not connected yet: start() does the I/O.
+    this.redis = opts.redis ?? createRedis(c.redisUrl, { lazyConnect: true });
     // ioredis reports every failed reconnect; /readyz says it better than a log line a second
     this.redis.on('error', () => {});
-    this.store = new RedisStore({ redis: this.redis, prefix: this.config.keyPrefix });
-    const c = this.config;
+    this.store = opts.store ?? new RedisStore({ redis: this.redis, prefix: c.keyPrefix });
     this.pool =
       opts.pool ??
       new BrowserPool({
@@ -107,8 +73,8 @@ export class Replayfarm {
   }
 
   get app(): Express {
-    if (!this.parts?.app) throw new Error('Replayfarm: call start() first (and api must be enabled)');
-    return this.parts.app;
+    if (!this.app_) throw new Error('Replayfarm: call start() first (and api must be enabled)');
+    return this.app_;
   }
 
   get replayer(): Replayer {
@@ -139,211 +105,118 @@ export class Replayfarm {
   }
 
   private async doStart(): Promise<void> {
-    const c = this.config;
-    const secretBox = await this.store.secretBox(c.secretKey);
+    // A client built here connects now; one that cannot is retried in the background (ioredis).
+    if (this.redis.status === 'wait') this.redis.connect().catch(() => {});
+    const secretBox = this.opts.secretBox ?? (await this.store.secretBox(this.config.secretKey));
     await this.pool.start();
-    const recordings = new RecordingManager({
-      pool: this.pool,
-      store: this.store,
-      logger: this.logger,
-      registry: this.registry,
-      secretBox,
-      idleTimeoutMs: c.recordingIdleTimeoutMs,
-      maxDurationMs: c.recordingMaxDurationMs,
-      maxConcurrent: c.recordingMaxConcurrent,
-      harLimitBytes: c.harLimitBytes,
-      livenessMs: c.recordingLivenessMs,
-      policy: new AddressPolicy({ allowLoopback: c.recordingAllowLocal || c.allowLoopback, allowPrivate: c.recordingAllowLocal || c.allowPrivate }),
-    });
-    const replayer = new Replayer({
-      store: this.store,
-      pool: this.pool,
-      logger: this.logger,
-      registry: this.registry,
-      secretBox,
-      allowLoopback: c.allowLoopback,
-      allowPrivate: c.allowPrivate,
-      stepTimeoutMs: c.stepTimeoutMs,
-      runDeadlineMs: c.runDeadlineMs,
-      maxResponseBytes: c.maxResponseBytes,
-      breaker: { failureThreshold: c.breakerFailures, resetMs: c.breakerResetMs, maxResetMs: c.breakerMaxResetMs },
-      clock: this.clock,
-    });
-    const queue = new RunQueue({
-      redisUrl: c.redisUrl,
-      prefix: c.keyPrefix,
-      store: this.store,
-      logger: this.logger,
-      registry: this.registry,
-      maxWaiting: c.queueMaxWaiting,
-      workflowMaxConcurrency: c.workflowMaxConcurrency,
-      workflowMaxPerMinute: c.workflowMaxPerMinute,
-      historyLimit: c.runHistoryLimit,
-      secretBox,
-      clock: this.clock,
-    });
-    this.parts = { secretBox, recordings, replayer, queue };
-    this.workflows = new WorkflowCache({ store: this.store });
-    const webhookPolicy = new AddressPolicy({ allowLoopback: c.allowLoopback, allowPrivate: c.allowPrivate });
-    if (this.opts.worker !== false) {
-      this.parts.worker = new RunWorker({
-        queue,
-        logger: this.logger,
-        registry: this.registry,
-        concurrency: c.workerConcurrency,
-        webhookSecret: c.webhookSecret,
-        workerId: `${hostname()}:${process.pid}`,
-        shutdownTimeoutMs: c.shutdownTimeoutMs,
-        lockDurationMs: c.workerLockMs,
-        stalledIntervalMs: c.workerStalledCheckMs,
-        maxStalledCount: c.workerMaxStalled,
-        // webhooks obey the same address rules as replays (no metadata, link-local, …)
-        webhookGuard: (u: URL) => webhookPolicy.checkHost(u.hostname),
-        execute: (run, job) => this.execute(run, job.inputs, job.signal, job.workflowVersion, job.attempt),
-      });
-    }
+    const parts = this.buildParts(secretBox);
+    this.parts = parts;
+    this.queueStarter = new QueueStarter({ store: this.store, logger: this.logger, queue: parts.queue, worker: parts.worker });
     // With Redis up, start() returns with queue and worker running; with Redis away the API still
     // serves (/readyz and run calls say why) and the queue starts once Redis answers.
-    const redisUp = await this.store.ping(3000).then(
-      () => true,
-      () => false,
-    );
-    if (redisUp && (await this.startQueue())) this.queueStarted = true;
-    else this.queueStarting = this.retryQueue();
-    if (this.opts.api !== false) {
-      this.ingest = new IngestPool({
-        store: this.store,
+    await this.queueStarter.start();
+    if (this.opts.api !== false) await this.startApi(parts);
+  }
+
+  /** Every part not given, built from the configuration. */
+  private buildParts(secretBox: SecretBox): NonNullable<Replayfarm['parts']> {
+    const c = this.config;
+    const o = this.opts;
+    const base = { store: this.store, logger: this.logger, registry: this.registry, secretBox };
+    const recordings =
+      o.recordings ??
+      new RecordingManager({
+        ...base,
+        pool: this.pool,
+        idleTimeoutMs: c.recordingIdleTimeoutMs,
+        maxDurationMs: c.recordingMaxDurationMs,
+        maxConcurrent: c.recordingMaxConcurrent,
+        harLimitBytes: c.harLimitBytes,
+        livenessMs: c.recordingLivenessMs,
+        policy: new AddressPolicy({ allowLoopback: c.recordingAllowLocal || c.allowLoopback, allowPrivate: c.recordingAllowLocal || c.allowPrivate }),
+      });
+    const replayer =
+      o.replayer ??
+      new Replayer({
+        ...base,
+        pool: this.pool,
+        allowLoopback: c.allowLoopback,
+        allowPrivate: c.allowPrivate,
+        stepTimeoutMs: c.stepTimeoutMs,
+        runDeadlineMs: c.runDeadlineMs,
+        maxResponseBytes: c.maxResponseBytes,
+        breaker: { failureThreshold: c.breakerFailures, resetMs: c.breakerResetMs, maxResetMs: c.breakerMaxResetMs },
+        clock: this.clock,
+      });
+    const queue =
+      o.queue ??
+      new RunQueue({
+        ...base,
+        redisUrl: c.redisUrl,
+        prefix: c.keyPrefix,
+        maxWaiting: c.queueMaxWaiting,
+        workflowMaxConcurrency: c.workflowMaxConcurrency,
+        workflowMaxPerMinute: c.workflowMaxPerMinute,
+        historyLimit: c.runHistoryLimit,
+        clock: this.clock,
+      });
+    const workflows = o.workflows ?? new WorkflowCache({ store: this.store });
+    const worker = o.worker === false ? undefined : o.worker instanceof RunWorker ? o.worker : this.buildWorker(queue, new RunExecutor({ replayer, workflows }));
+    return { secretBox, recordings, replayer, queue, workflows, worker };
+  }
+
+  private buildWorker(queue: RunQueue, executor: RunExecutor): RunWorker {
+    const c = this.config;
+    const webhookPolicy = new AddressPolicy({ allowLoopback: c.allowLoopback, allowPrivate: c.allowPrivate });
+    return new RunWorker({
+      queue,
+      logger: this.logger,
+      registry: this.registry,
+      concurrency: c.workerConcurrency,
+      webhookSecret: c.webhookSecret,
+      workerId: `${hostname()}:${process.pid}`,
+      shutdownTimeoutMs: c.shutdownTimeoutMs,
+      lockDurationMs: c.workerLockMs,
+      stalledIntervalMs: c.workerStalledCheckMs,
+      maxStalledCount: c.workerMaxStalled,
+      // webhooks obey the same address rules as replays (no metadata, link-local, …)
+      webhookGuard: (u: URL) => webhookPolicy.checkHost(u.hostname),
+      execute: executor.execute,
+    });
+  }
+
+  private async startApi(parts: NonNullable<Replayfarm['parts']>): Promise<void> {
+    const c = this.config;
+    const { store, registry } = this;
+    const { recordings, queue } = parts;
+    const ingest =
+      this.opts.ingest ??
+      new IngestPool({
+        store,
         logger: this.logger,
-        registry: this.registry,
-        secretBox,
-        sealKey: await sealKeyOf(this.store, c.secretKey, secretBox),
+        registry,
+        secretBox: parts.secretBox,
+        sealKey: await sealKeyOf(store, c.secretKey, parts.secretBox),
         harLimitBytes: c.harLimitBytes,
         threads: c.harIngestThreads,
       });
-      this.parts.app = buildApp({
-        config: c,
-        logger: this.logger,
-        registry: this.registry,
-        open: [healthRoutes({ store: this.store, registry: this.registry, checks: { pool: () => this.pool.check() } })],
-        v1: [
-          recordingRoutes({ config: c, store: this.store, recordings, ingest: this.ingest }),
-          workflowRoutes({ store: this.store, clock: this.clock, recordings, onDelete: (id, wf) => this.workflowDeleted(id, wf.recordingId) }),
-          runRoutes({ store: this.store, queue, workflows: this.workflows, validateInputs: (wf, inputs) => replayer.validateInputs(wf, inputs) }),
-          openapiRoutes({ store: this.store }),
-        ],
-      });
-      // Recordings live in API processes: keep ours marked alive, fail those of dead processes.
-      recordings.startSweeper();
-    }
-  }
-
-  /** Starts queue and worker within a bound; false (and both closed again) when Redis is not there. */
-  private async startQueue(): Promise<boolean> {
-    const { queue, worker } = this.requireParts();
-    const bounded = <T>(p: Promise<T>) =>
-      Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('Redis did not answer within 10 s')), 10_000).unref())]);
-    try {
-      await bounded(queue.start());
-      if (worker) await bounded(worker.start());
-      return true;
-    } catch (err) {
-      this.logger.warn('run queue not started; retrying', { error: (err as Error).message });
-      await worker?.close().catch(() => {});
-      await queue.close().catch(() => {});
-      return false;
-    }
-  }
-
-  private async retryQueue(): Promise<void> {
-    while (!this.closing && !this.queueStarted) {
-      await new Promise<void>((resolve) => {
-        this.wakeRetry = resolve;
-        this.queueRetry = setTimeout(resolve, 2000);
-      });
-      if (this.closing) return;
-      const up = await this.store.ping(1000).then(
-        () => true,
-        () => false,
-      );
-      if (up && (await this.startQueue())) {
-        this.queueStarted = true;
-        this.logger.info('run queue started');
-      }
-    }
-  }
-
-  /**
-   * What a worker does with a run: load its workflow and replay it. The version the API checked
-   * the inputs against is reused from the cache without a read; a workflow changed since is read.
-   */
-  private async execute(
-    run: { id: string; workflowId: string; requestedMode: 'auto' | 'http' | 'browser'; session: string },
-    inputs: Record<string, unknown>,
-    signal?: AbortSignal,
-    workflowVersion?: string,
-    attempt?: number,
-  ) {
-    const wf = this.workflows ? await this.workflows.get(run.workflowId, workflowVersion) : await this.store.get<Workflow>('workflow', run.workflowId);
-    if (!wf) return { status: 'failed' as const, error: { code: 'not_found', message: `Workflow ${run.workflowId} was deleted` }, steps: [] };
-    return this.replayer.run(wf, { inputs, mode: run.requestedMode, session: run.session, runId: run.id, attempt, signal });
-  }
-
-  /**
-   * What hangs off a deleted workflow goes with it: its runs (records, indexes, bull jobs), its
-   * sessions (every name) and its recording's link to it. A run executing now keeps its job until
-   * it ends and may still write a session: swept again in the background until none is running.
-   * The workflow itself is gone already, so a failed pass is not the caller's to retry (its DELETE
-   * would answer 404): it is left to the background sweep too.
-   */
-  private async workflowDeleted(id: string, recordingId: string | undefined): Promise<void> {
-    try {
-      if ((await this.forgetWorkflow(id, recordingId)).length === 0) return;
-    } catch (err) {
-      this.logger.warn('runs and sessions of a deleted workflow not deleted yet; trying again', { workflowId: id, error: (err as Error).message });
-    }
-    void this.sweepDeleted(id, recordingId);
-  }
-
-  /** One pass; returns the ids of runs still executing (their jobs could not be removed yet). */
-  private async forgetWorkflow(id: string, recordingId: string | undefined): Promise<string[]> {
-    const { running } = await this.queue.deleteWorkflowRuns(id);
-    await SessionStore.deleteWorkflow(this.store, id);
-    if (recordingId) await this.unlinkRecording(recordingId, id);
-    return running;
-  }
-
-  private async sweepDeleted(id: string, recordingId: string | undefined): Promise<void> {
-    const until = Date.now() + this.config.runDeadlineMs + 60_000;
-    let left: string[] = [];
-    for (let delay = 1000; !this.closing && Date.now() < until; delay = Math.min(delay * 2, 15_000)) {
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      if (this.closing) break;
-      try {
-        left = await this.forgetWorkflow(id, recordingId);
-        if (left.length === 0) return;
-      } catch (err) {
-        this.logger.warn('sweep of a deleted workflow failed; trying again', { workflowId: id, error: (err as Error).message });
-      }
-    }
-    this.logger.warn('what a deleted workflow left could not all be deleted (runs still executing, or Redis away)', { workflowId: id, runs: left.length });
-  }
-
-  /** The recording no longer names the workflow learned from it (only while it still names this one). */
-  private async unlinkRecording(recordingId: string, workflowId: string): Promise<void> {
-    const key = this.store.key('recording', recordingId);
-    try {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const raw = await this.redis.get(key);
-        if (raw === null) return;
-        const rec = JSON.parse(raw) as { workflowId?: string };
-        if (rec.workflowId !== workflowId) return;
-        delete rec.workflowId;
-        // Compare-and-set on the whole record: a recording written meanwhile is read again.
-        if (Number(await this.redis.eval(SET_IF_UNCHANGED, 1, key, raw, JSON.stringify(rec))) === 1) return;
-      }
-    } catch (err) {
-      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
-    }
+    parts.ingest = ingest;
+    const sweeper = new WorkflowSweeper({ store, queue, logger: this.logger, sweepForMs: c.runDeadlineMs + 60_000 });
+    this.sweeper = sweeper;
+    this.app_ = buildApp({
+      config: c,
+      logger: this.logger,
+      registry,
+      open: [healthRoutes({ store, registry, checks: { pool: () => this.pool.check() } })],
+      v1: [
+        recordingRoutes({ config: c, store, recordings, ingest }),
+        workflowRoutes({ store, clock: this.clock, recordings, onDelete: (id, wf) => sweeper.deleted(id, wf.recordingId) }),
+        runRoutes({ store, queue, runs: new RunSubmitter({ queue, workflows: parts.workflows }) }),
+        openapiRoutes({ store }),
+      ],
+    });
+    // Recordings live in API processes: keep ours marked alive, fail those of dead processes.
+    recordings.startSweeper();
   }
 
   /** Starts listening; resolves with the base URL. */
@@ -367,26 +240,32 @@ export class Replayfarm {
   }
 
   private async doClose(): Promise<void> {
-    clearTimeout(this.queueRetry);
-    this.wakeRetry?.();
+    this.sweeper?.close();
+    this.queueStarter?.stop();
     await this.started?.catch(() => {});
-    await this.queueStarting;
-    const server = this.server;
-    if (server) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), this.config.shutdownTimeoutMs).unref();
-      await closed;
-      clearTimeout(timer);
-    }
-    await this.ingest?.close();
+    await this.queueStarter?.stopped();
+    await this.closeServer();
     const p = this.parts;
-    await p?.worker?.close().catch((err: Error) => this.logger.warn('worker close failed', { error: err.message }));
-    await p?.recordings.close().catch((err: Error) => this.logger.warn('recordings close failed', { error: err.message }));
-    await p?.queue.close().catch(() => {});
-    await p?.replayer.close().catch(() => {});
-    if (!this.opts.pool) await this.pool.drain().catch((err: Error) => this.logger.warn('pool drain failed', { error: err.message }));
-    if (!this.opts.redis) await this.redis.quit().catch(() => this.redis.disconnect());
+    const o = this.opts;
+    // Only what was built here is closed: a part given is its giver's.
+    const mine = <T>(given: T | undefined | boolean, part: T | undefined): T | undefined => (given && typeof given === 'object' ? undefined : part);
+    await mine(o.ingest, p?.ingest)?.close();
+    await mine(o.worker, p?.worker)?.close().catch((err: Error) => this.logger.warn('worker close failed', { error: err.message }));
+    await mine(o.recordings, p?.recordings)?.close().catch((err: Error) => this.logger.warn('recordings close failed', { error: err.message }));
+    await mine(o.queue, p?.queue)?.close().catch(() => {});
+    await mine(o.replayer, p?.replayer)?.close().catch(() => {});
+    if (!o.pool) await this.pool.drain().catch((err: Error) => this.logger.warn('pool drain failed', { error: err.message }));
+    if (!o.redis) await this.redis.quit().catch(() => this.redis.disconnect());
     this.logger.info('stopped');
+  }
+
+  private async closeServer(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), this.config.shutdownTimeoutMs).unref();
+    await closed;
+    clearTimeout(timer);
   }
 }

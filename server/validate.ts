@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
-import { AppError, isId, type ErrorDetail, type RecordKind } from '../core/index.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { AppError, createAjv, isId, schemaProblems, toDetails, type ErrorCode, type ErrorDetail, type RecordKind } from '../core/index.js';
 
 const ID_PREFIX: Record<RecordKind, string> = { recording: 'rec', workflow: 'wf', run: 'run' };
 
@@ -20,7 +21,7 @@ export function idOf(kind: RecordKind): RequestHandler<{ id: string }> {
   };
 }
 
-/** Small request-shape checks that produce `invalid_request` with JSON paths. */
+/** The request body must be a JSON object (every body of the API is). */
 export function requireObject(body: unknown, what = 'body'): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new AppError('invalid_request', `The request ${what} must be a JSON object`, [{ path: what, message: 'expected an object' }]);
@@ -28,66 +29,38 @@ export function requireObject(body: unknown, what = 'body'): Record<string, unkn
   return body as Record<string, unknown>;
 }
 
-export class Checker {
-  readonly details: ErrorDetail[] = [];
-  constructor(private readonly obj: Record<string, unknown>) {}
+export interface BodyCheckOptions {
+  /** Error code of a body that breaks the schema. Default invalid_request. */
+  code?: ErrorCode;
+  /**
+   * Properties whose contents another check reports with its own code and paths (actions:
+   * parseActions, invalid_action, `[0].type`); that they are present is still checked here.
+   */
+  deferred?: string[];
+}
 
-  string(key: string, opts: { required?: boolean; max?: number } = {}): string | undefined {
-    const v = this.obj[key];
-    if (v === undefined || v === null) {
-      if (opts.required) this.details.push({ path: key, message: 'is required' });
-      return undefined;
-    }
-    if (typeof v !== 'string') this.details.push({ path: key, message: 'must be a string' });
-    else if (opts.max && v.length > opts.max) this.details.push({ path: key, message: `must be at most ${opts.max} characters` });
-    else return v;
-    return undefined;
-  }
+/**
+ * A route's body check, compiled from `schema` when the route is built (so a schema changed
+ * before an app starts is what that app checks). The returned function throws `code` listing
+ * every problem as `{path, message}`, or returns the body typed by the schema.
+ */
+export function bodyChecker<T extends TSchema>(schema: T, opts: BodyCheckOptions = {}): (body: unknown) => Static<T> {
+  const validate = createAjv().compile(schema);
+  const deferred = (opts.deferred ?? []).map((p) => `/${p}`);
+  return (body) => {
+    const obj = requireObject(body);
+    if (validate(obj)) return obj as Static<T>;
+    const errors = (validate.errors ?? []).filter((e) => !deferred.some((d) => e.instancePath === d || e.instancePath.startsWith(`${d}/`)));
+    const details = toDetails(errors, 'body');
+    if (!details.length) return obj as Static<T>;
+    throw new AppError(opts.code ?? 'invalid_request', `Invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
+  };
+}
 
-  boolean(key: string): boolean | undefined {
-    const v = this.obj[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') this.details.push({ path: key, message: 'must be true or false' });
-    return typeof v === 'boolean' ? v : undefined;
-  }
-
-  number(key: string, min: number, max: number): number | undefined {
-    const v = this.obj[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      this.details.push({ path: key, message: `must be a number from ${min} to ${max}` });
-      return undefined;
-    }
-    return v;
-  }
-
-  oneOf<T extends string>(key: string, values: readonly T[]): T | undefined {
-    const v = this.obj[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string' || !values.includes(v as T)) {
-      this.details.push({ path: key, message: `must be one of ${values.join(', ')}` });
-      return undefined;
-    }
-    return v as T;
-  }
-
-  httpUrl(key: string, opts: { required?: boolean } = {}): string | undefined {
-    const v = this.string(key, { ...opts, max: 4096 });
-    if (v === undefined) return undefined;
-    try {
-      const u = new URL(v);
-      if (u.protocol === 'http:' || u.protocol === 'https:') return v;
-    } catch {
-      /* reported below */
-    }
-    this.details.push({ path: key, message: 'must be an absolute http(s) URL' });
-    return undefined;
-  }
-
-  /** Throws invalid_request listing every problem found. */
-  done(): void {
-    if (this.details.length) throw new AppError('invalid_request', `Invalid request: ${this.details.map((d) => `${d.path} ${d.message}`).join('; ')}`, this.details);
-  }
+/** Like bodyChecker, but returns the problems (for checks that add their own before answering). */
+export function bodyProblems<T extends TSchema>(schema: T): (body: unknown) => ErrorDetail[] {
+  const validate = createAjv().compile(schema);
+  return (body) => schemaProblems(validate, body, 'body');
 }
 
 /**

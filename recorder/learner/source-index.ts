@@ -1,7 +1,7 @@
-import type { Extractor } from '../../core/index.js';
+import { readHtml, type Extractor } from '../../core/index.js';
 import type { Chain } from './chains.js';
 import { isTextual } from './exchange.js';
-import { inlinePairs, jsonPairPattern, readHtml } from './html.js';
+import { inlinePairs, jsonPairPattern } from './inline-pairs.js';
 import { isPlaceholder, isTrivial, lastKey, looksDynamic, snakeCase } from './values.js';
 
 /** One place an earlier response offers a value. */
@@ -181,7 +181,10 @@ export class SourceIndex {
     }
     if (final.mime.includes('html')) {
       const facts = readHtml(body);
-      for (const [name, value] of facts.inputs) this.add(value, pos, { type: 'html_input', name });
+      for (const [name, field] of facts.fields) {
+        // What a password field holds is the person's, never the page's: not a source.
+        if (field.type !== 'password') this.add(field.value, pos, { type: 'html_input', name });
+      }
       for (const [name, value] of facts.metas) this.add(value, pos, { type: 'html_meta', name });
     }
     if (final.mime.includes('html') || isTextual(final.mime) || final.mime === '') {

@@ -1,3 +1,4 @@
-export { RunQueue, type RunQueueOptions, type EnqueueRequest } from './run-queue.js';
+export { RunQueue, WorkflowChangedError, type RunQueueOptions, type EnqueueRequest } from './run-queue.js';
+export { RunLedger, type RunLedgerOptions, type RunJobData } from './run-ledger.js';
 export { RunWorker, type RunWorkerOptions, type RunJobContext } from './run-worker.js';
 export { verifyWebhookSignature, signWebhookBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook.js';

@@ -1,4 +1,4 @@
-import { gauge, type Registry } from '../../core/index.js';
+import { counter, DURATION_BUCKETS, gauge, histogram, type Registry } from '../../core/index.js';
 
 /** What the queue gauges read: job counts by state. */
 export interface CountsSource {
@@ -32,4 +32,25 @@ export function registerQueueGauges(registry: Registry, queue: CountsSource): ()
     },
   });
   return () => live.get(registry)?.delete(queue);
+}
+
+/** A worker's metrics on `registry`: runs completed by status, time waited in the queue, webhook deliveries. */
+export function workerMetrics(registry: Registry) {
+  return {
+    completed: counter(registry, {
+      name: 'replayfarm_queue_runs_completed_total',
+      help: 'Runs finished by queue workers, by final status',
+      labelNames: ['status'] as const,
+    }),
+    waitTime: histogram(registry, {
+      name: 'replayfarm_queue_wait_seconds',
+      help: 'Time a run waited in the queue before a worker started it (first attempt)',
+      buckets: DURATION_BUCKETS,
+    }),
+    webhooks: counter(registry, {
+      name: 'replayfarm_webhook_deliveries_total',
+      help: 'Webhook deliveries by outcome',
+      labelNames: ['outcome'] as const,
+    }),
+  };
 }

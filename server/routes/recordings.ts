@@ -2,7 +2,9 @@ import { Router } from 'express';
 import { AppError, type Config, type Recording, type RedisStore } from '../../core/index.js';
 import { parseActions, parseTarget, type IngestPool, type RecordingManager, type TargetSpec } from '../../recorder/index.js';
 import { readRawBody } from '../read-body.js';
-import { Checker, idOf, pagination, requireObject } from '../validate.js';
+import { createAjv, schemaProblems } from '../../core/index.js';
+import { bodyChecker, idOf, pagination } from '../validate.js';
+import { ActionsBody, LearnBody, StartRecordingBody, TargetSchema } from '../schemas/index.js';
 
 export interface RecordingRouteDeps {
   config: Config;
@@ -15,6 +17,10 @@ export interface RecordingRouteDeps {
 export function recordingRoutes(deps: RecordingRouteDeps): Router {
   const r = Router();
   const recordingId = idOf('recording');
+  // Actions are checked by the recorder's parseActions (invalid_action, paths like [0].type), against the same schema.
+  const startBody = bodyChecker(StartRecordingBody, { deferred: ['actions'] });
+  const learnBody = bodyChecker(LearnBody);
+  const actionsBody = bodyChecker(ActionsBody, { code: 'invalid_action', deferred: ['actions'] });
 
   r.post('/hars', async (req, res) => {
     const name = typeof req.query.name === 'string' ? req.query.name.slice(0, 200) : undefined;
@@ -32,14 +38,9 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   });
 
   r.post('/recordings', async (req, res) => {
-    const body = requireObject(req.body);
-    const c = new Checker(body);
-    const startUrl = c.httpUrl('startUrl', { required: true });
-    const headed = c.boolean('headed');
-    const name = c.string('name', { max: 200 });
-    c.done();
+    const body = startBody(req.body);
     const actions = body.actions === undefined ? [] : parseActions(body.actions);
-    const recording = await deps.recordings.start({ startUrl: startUrl!, headed, actions, name });
+    const recording = await deps.recordings.start({ startUrl: body.startUrl, headed: body.headed ?? undefined, actions, name: body.name ?? undefined });
     res.status(201).json(recording);
   });
 
@@ -52,13 +53,10 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   });
 
   r.post('/recordings/:id/learn', recordingId, async (req, res) => {
-    const body = requireObject(req.body ?? {});
-    const c = new Checker(body);
-    const name = c.string('name', { max: 200 });
-    c.done();
+    const body = learnBody(req.body ?? {});
     const target = targetOf(body.target, 'target');
     if (!target) throw new AppError('invalid_request', 'Name the target: "METHOD /url/pattern/*" or "#entry"', [{ path: 'target', message: 'is required' }]);
-    res.status(201).json({ workflow: await deps.recordings.relearn(req.params.id, target, { name }) });
+    res.status(201).json({ workflow: await deps.recordings.relearn(req.params.id, target, { name: body.name ?? undefined }) });
   });
 
   r.get('/recordings/:id/har', recordingId, async (req, res) => {
@@ -66,8 +64,7 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   });
 
   r.post('/recordings/:id/actions', recordingId, async (req, res) => {
-    const body = requireObject(req.body);
-    if (body.actions === undefined) throw new AppError('invalid_action', 'Send {"actions":[…]}', [{ path: 'actions', message: 'is required' }]);
+    const body = actionsBody(req.body);
     res.json(await deps.recordings.act(req.params.id, parseActions(body.actions)));
   });
 
@@ -78,23 +75,15 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   return r;
 }
 
-/** A target as text (`POST /api/items/*`, `#12`) or as {method?, url?, entry?}; undefined when absent. */
+let targetCheck: ReturnType<ReturnType<typeof createAjv>['compile']> | undefined;
+
+/** A target as text (`POST /api/items/*`, `#12`) or as {method?, url?, entry?} (TargetSchema); undefined when absent. */
 export function targetOf(raw: unknown, path: string): TargetSpec | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (typeof raw === 'string') {
-    if (raw.length > 2000) throw new AppError('invalid_request', 'The target is too long', [{ path, message: 'at most 2000 characters' }]);
-    return parseTarget(raw);
-  }
-  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
-    const o = raw as { method?: unknown; url?: unknown; entry?: unknown };
-    const bad = Object.keys(o).filter((k) => !['method', 'url', 'entry'].includes(k));
-    if (bad.length) throw new AppError('invalid_request', `Unknown target field ${bad[0]}`, [{ path: `${path}.${bad[0]}`, message: 'is not method, url or entry' }]);
-    if (o.method !== undefined && (typeof o.method !== 'string' || !/^[A-Za-z]{3,10}$/.test(o.method))) throw new AppError('invalid_request', 'target.method must be an HTTP method', [{ path: `${path}.method`, message: 'must be an HTTP method' }]);
-    if (o.url !== undefined && (typeof o.url !== 'string' || !o.url || o.url.length > 2000)) throw new AppError('invalid_request', 'target.url must be a URL or a piece of one', [{ path: `${path}.url`, message: 'must be a non-empty string' }]);
-    if (o.entry !== undefined && (typeof o.entry !== 'number' || !Number.isInteger(o.entry) || o.entry < 0)) throw new AppError('invalid_request', 'target.entry must be a HAR entry index', [{ path: `${path}.entry`, message: 'must be a whole number >= 0' }]);
-    const spec: TargetSpec = { ...(o.method ? { method: (o.method as string).toUpperCase() } : {}), ...(o.url ? { urlIncludes: o.url as string } : {}), ...(o.entry !== undefined ? { entry: o.entry as number } : {}) };
-    if (!Object.keys(spec).length) throw new AppError('invalid_request', 'An empty target names nothing', [{ path, message: 'give method, url or entry' }]);
-    return spec;
-  }
-  throw new AppError('invalid_request', 'A target is a string like "POST /api/items/*" or an object {method, url, entry}', [{ path, message: 'must be a string or an object' }]);
+  targetCheck ??= createAjv().compile(TargetSchema);
+  const problems = schemaProblems(targetCheck, raw, path).map((d) => ({ ...d, path: d.path === path ? path : `${path}.${d.path}` }));
+  if (problems.length) throw new AppError('invalid_request', `Invalid target: ${problems[0]!.path} ${problems[0]!.message}`, problems);
+  if (typeof raw === 'string') return parseTarget(raw);
+  const o = raw as { method?: string; url?: string; entry?: number };
+  return { ...(o.method ? { method: o.method.toUpperCase() } : {}), ...(o.url ? { urlIncludes: o.url } : {}), ...(o.entry !== undefined ? { entry: o.entry } : {}) };
 }

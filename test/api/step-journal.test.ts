@@ -43,12 +43,12 @@ describe('api: step journal', function () {
     // The call waits a while for the run to finish: the journal is looked at while it waits.
     const call = api<Run>(app.url, `/v1/workflows/${wf.id}/runs`, { body: { mode: 'http', inputs: { title } } });
     const get = await held;
-    const [runId] = await app.rf.store.redis.zrange(app.rf.store.key('run', 'index'), 0, 0, 'REV');
+    const [runId] = await app.rf.redis.zrange(app.rf.store.key('run', 'index'), 0, 0, 'REV');
     const entries = await RunJournal.read(app.rf.store, runId!);
     expect([...entries.keys()]).to.deep.equal(['s1']);
     expect(entries.get('s1')).to.include({ state: 'answered', status: 201, what: 's1 (POST /items)' });
     // The answer (it could hold tokens) is sealed: the site's body is not in Redis in clear.
-    const raw = await app.rf.store.redis.hgetall(app.rf.store.key('journal', runId!));
+    const raw = await app.rf.redis.hgetall(app.rf.store.key('journal', runId!));
     expect(JSON.stringify(raw)).not.to.contain(title);
     site.hold = () => false;
     get.release();
@@ -56,7 +56,7 @@ describe('api: step journal', function () {
     expect(started.json.id).to.equal(runId);
     const done = await pollRun(app.url, runId!);
     expect(done.status, JSON.stringify(done)).to.equal('succeeded');
-    expect(await app.rf.store.redis.exists(app.rf.store.key('journal', runId!))).to.equal(0);
+    expect(await app.rf.redis.exists(app.rf.store.key('journal', runId!))).to.equal(0);
     expect(site.effects(title)).to.equal(1);
   });
 });

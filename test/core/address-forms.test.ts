@@ -3,7 +3,7 @@ import { AddressPolicy, AppError } from '../../core/index.js';
 import { RecordingGuard } from '../../recorder/recording-guard.js';
 import { HttpClient } from '../../replayer/http-client.js';
 import { RunJar } from '../../replayer/run-jar.js';
-import { newJar } from '../../replayer/session-store.js';
+import { newJar } from '../../replayer/cookie-jar.js';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { recorderRig, type RecorderRig } from '../recorder/helpers.js';

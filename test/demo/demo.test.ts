@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { runDemo, type DemoResult } from '../../demo/demo-scenario.js';
 import { testPrefix } from '../helpers/prefix.js';
 
 const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** `npm run demo`'s scenario, asserting that what it prints is real. */
 describe('demo: the whole loop on the bundled site', function () {
@@ -57,5 +59,21 @@ describe('demo: the whole loop on the bundled site', function () {
       expect(stdout.length, line).to.be.greaterThan(10);
       if (line.includes('/runs') && line.includes('POST')) expect(JSON.parse(stdout)).to.include({ status: 'succeeded', mode: 'http' });
     }
+  });
+
+  it('prints CLI lines that reach the demo data (its KEY_PREFIX), and they work as printed', async () => {
+    const text = lines.join('\n');
+    expect(demo.cliLines.length).to.equal(2);
+    for (const line of demo.cliLines) {
+      expect(text).to.include(line);
+      expect(line).to.match(new RegExp(`^KEY_PREFIX=${demo.rf.config.keyPrefix} `));
+    }
+    // as printed, but the CLI from source (dist/ is the build's; the test runs on tsx)
+    const fromSource = (line: string) => line.replace('node dist/server/cli.js', 'node --import tsx server/cli.ts');
+    const ran = await exec('bash', ['-c', fromSource(demo.cliLines[1]!)], { cwd: root });
+    expect(ran.stdout).to.include('From the CLI');
+    const listed = await exec('bash', ['-c', fromSource(demo.cliLines[0]!)], { cwd: root });
+    expect(listed.stdout.trim().split('\n').length).to.be.greaterThan(9);
+    expect(listed.stdout).to.match(/\tsucceeded\thttp\t.*\tcli:/);
   });
 });

@@ -226,13 +226,13 @@ describe('queue: RunQueue + RunWorker', function () {
     const second: Run = { ...run, status: 'running', attempts: 2, worker: 'w-second' };
     await env.store.update('run', run.id, second);
     // a first execution that lost its job comes back late
-    expect(await queue.saveIfCurrent({ ...run, status: 'succeeded', attempts: 1, worker: 'w-first' })).to.equal(false);
+    expect(await queue.ledger.saveIfCurrent({ ...run, status: 'succeeded', attempts: 1, worker: 'w-first' })).to.equal(false);
     expect((await queue.get(run.id))?.worker).to.equal('w-second');
-    expect(await queue.saveIfCurrent({ ...second, status: 'succeeded' })).to.equal(true);
+    expect(await queue.ledger.saveIfCurrent({ ...second, status: 'succeeded' })).to.equal(true);
     // a finished run is not written again
-    expect(await queue.saveIfCurrent({ ...second, status: 'failed' })).to.equal(false);
+    expect(await queue.ledger.saveIfCurrent({ ...second, status: 'failed' })).to.equal(false);
     expect((await queue.get(run.id))?.status).to.equal('succeeded');
-    expect(await queue.saveIfCurrent({ ...second, id: 'run_missing' })).to.equal(false);
+    expect(await queue.ledger.saveIfCurrent({ ...second, id: 'run_missing' })).to.equal(false);
     expect(await queue.get('run_missing')).to.equal(undefined);
   });
 

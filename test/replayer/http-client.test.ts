@@ -7,7 +7,7 @@ import { AddressPolicy } from '../../core/index.js';
 import { HttpClient, TransportError, type SendOptions } from '../../replayer/http-client.js';
 import { RunAbort } from '../../replayer/run-abort.js';
 import { RunJar } from '../../replayer/run-jar.js';
-import { newJar } from '../../replayer/session-store.js';
+import { newJar } from '../../replayer/cookie-jar.js';
 
 /**
  * The HTTP runner's transport against a plain local server whose every answer the test writes:

@@ -7,7 +7,7 @@ import { extract, ResponseView } from '../../replayer/extract.js';
 import { HttpClient, type HttpResponse } from '../../replayer/http-client.js';
 import { RunJar } from '../../replayer/run-jar.js';
 import { plainPath } from '../../replayer/compiled-workflow.js';
-import { newJar } from '../../replayer/session-store.js';
+import { newJar } from '../../replayer/cookie-jar.js';
 import { VariableScope } from '../../replayer/variable-scope.js';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AppError, type RedisStore, type Workflow } from '../core/index.js';
+import type { RedisStore, Workflow } from '../core/index.js';
 
 export interface WorkflowCacheOptions {
   store: RedisStore;
@@ -14,8 +14,9 @@ interface Entry {
 }
 
 /**
- * Parsed workflows keyed by the digest (SHA-1 hex, as Redis' Lua sha1hex computes it) of their stored JSON. The replayer memoises its compiled
- * form and opened secrets per workflow object, so handing it the same object for an unchanged
+ * Parsed workflows keyed by the digest (SHA-1 hex, as Redis' Lua sha1hex computes it) of their
+ * stored JSON, shared by the API side (RunSubmitter) and the worker side (RunExecutor) of a
+ * process. The replayer memoises its compiled form and opened secrets per workflow object, so handing it the same object for an unchanged
  * workflow saves the parse, the compile and the decryption on every run. Any change to the stored
  * record (a PATCH) changes the digest, so later runs see it.
  */
@@ -34,12 +35,8 @@ export class WorkflowCache {
 
   /** The stored workflow (one read) and its version; the cached object when the record is unchanged. */
   async load(id: string): Promise<{ wf: Workflow; version: string } | undefined> {
-    let raw: string | null;
-    try {
-      raw = await this.store.redis.get(this.store.key('workflow', id));
-    } catch (err) {
-      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
-    }
+    // The raw JSON (not store.get): its digest is the version, and an unchanged one is not parsed again.
+    const raw = await this.store.call((r) => r.get(this.store.key('workflow', id)));
     if (raw === null) {
       this.byId.delete(id);
       return undefined;

@@ -1,0 +1,79 @@
+/** What a RecordingManager and one recording are given, and how each is checked before use. */
+import { tmpdir } from 'node:os';
+import type { BrowserPool } from '../browser-pool/index.js';
+import { AddressPolicy, AppError } from '../core/index.js';
+import type { Logger, Recording, RedisStore, Registry, SecretBox, Workflow } from '../core/index.js';
+
+export interface RecordingManagerOptions {
+  /** Where recordings lease their browser context. Required. */
+  pool: Pick<BrowserPool, 'lease'>;
+  /** Where recordings, workflows and redacted HARs (`blob har:<id>`) are kept. Required. */
+  store: RedisStore;
+  /** Parent logger; the manager logs as `module: 'recorder'`. Required. */
+  logger: Logger;
+  /** Metrics registry. Required. */
+  registry: Registry;
+  /** Seals the secret values a workflow keeps (a password to log in again). Required. */
+  secretBox: SecretBox;
+  /** Directory of the HAR files Playwright writes while recording (deleted once stored). Default os.tmpdir(). */
+  harDir?: string;
+  /** A recording with no activity (page events, scripted actions) for this long is stopped and saved. Required (config RECORDING_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
+  /** Longest recording; then it is stopped and saved. Required (config RECORDING_MAX_DURATION_MS). */
+  maxDurationMs: number;
+  /** Browser recordings open at once; one more is `too_many_recordings`. Required (config RECORDING_MAX_CONCURRENT). */
+  maxConcurrent: number;
+  /** Largest HAR upload after decompression. Required (config HAR_LIMIT). */
+  harLimitBytes: number;
+  /** Timeout of one scripted action. Default 15000. */
+  actionTimeoutMs?: number;
+  /** An open recording whose process has not refreshed its liveness for this long is marked failed by a sweep (see startSweeper). Default 30000. */
+  livenessMs?: number;
+  /**
+   * Addresses a recording's browser may contact (config RECORDING_ALLOW_LOCAL_TARGETS, else the
+   * replays' ALLOW_LOOPBACK_TARGETS and ALLOW_PRIVATE_TARGETS). Default: public, loopback and
+   * private addresses; cloud metadata and link-local are refused by every policy.
+   */
+  policy?: AddressPolicy;
+}
+
+export interface StartRecordingOptions {
+  startUrl: string;
+  headed?: boolean;
+  actions?: unknown;
+  name?: string;
+}
+
+export interface RecordingResult {
+  recording: Recording;
+  workflow: Workflow;
+}
+
+/** Checks the manager's options once, at construction, and fills in the defaults. */
+export function resolveManagerOptions(opts: RecordingManagerOptions): Required<RecordingManagerOptions> {
+  for (const k of ['pool', 'store', 'logger', 'registry', 'secretBox'] as const) if (!opts?.[k]) throw new TypeError(`RecordingManager: ${k} is required`);
+  for (const k of ['idleTimeoutMs', 'maxDurationMs', 'maxConcurrent', 'harLimitBytes'] as const) {
+    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new TypeError(`RecordingManager: ${k} must be a positive integer, got ${opts[k]}`);
+  }
+  if (opts.actionTimeoutMs !== undefined && !(opts.actionTimeoutMs > 0)) throw new TypeError('RecordingManager: actionTimeoutMs must be positive');
+  return { harDir: tmpdir(), actionTimeoutMs: 15_000, livenessMs: 30_000, ...opts, policy: opts.policy ?? new AddressPolicy({ allowLoopback: true, allowPrivate: true }) } as Required<RecordingManagerOptions>;
+}
+
+/** A start request's headed flag and name (startUrl and actions are checked on their own). */
+export function checkStartFlags(opts: StartRecordingOptions): void {
+  if (opts.headed !== undefined && typeof opts.headed !== 'boolean') throw new AppError('invalid_request', 'headed must be a boolean', [{ path: '.headed', message: 'should be a boolean' }]);
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length > 200)) throw new AppError('invalid_request', 'name must be a string of at most 200 characters', [{ path: '.name', message: 'should be a short string' }]);
+}
+
+export function checkStartUrl(raw: unknown): string {
+  const bad = (message: string) => new AppError('invalid_request', `startUrl ${message}`, [{ path: '.startUrl', message }]);
+  if (typeof raw !== 'string' || raw === '') throw bad('is required (an absolute http(s) URL)');
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw bad('should be an absolute http(s) URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad(`should be http or https, not ${u.protocol.replace(':', '')}`);
+  return u.toString();
+}

@@ -1,0 +1,115 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { JsonSchema } from '../../core/index.js';
+import { ActionsBody } from './actions.js';
+import { ErrorSchema, PageParams } from './common.js';
+import { LearnBody, RecordingSchema, StartRecordingBody } from './recordings.js';
+import { RunBody, RunSchema } from './runs.js';
+import { WorkflowPatchBody, WorkflowSchema, WorkflowSummarySchema } from './workflows.js';
+
+/** One call of the v1 API: what server/openapi.ts documents, with the body schema its route checks. */
+export interface ApiOperation {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** OpenAPI style: `/v1/recordings/{id}`. */
+  path: string;
+  summary: string;
+  /** JSON request body; `'har'` for the raw HAR upload; absent when the call takes none. */
+  body?: TSchema | 'har';
+  bodyRequired?: boolean;
+  /** Query and header parameters (`{id}` in the path is added by the document). */
+  params?: JsonSchema[];
+  responses: Record<string, Answer>;
+  /** No API key needed (health and metrics). */
+  open?: boolean;
+}
+
+interface Answer {
+  description: string;
+  schema?: JsonSchema;
+  contentType?: string;
+}
+
+const ok = (description: string, schema?: JsonSchema): Answer => ({ description, schema });
+const err = (description: string): Answer => ({ description, schema: ErrorSchema });
+const list = (key: string, item: JsonSchema) => Type.Object({ [key]: Type.Array(Type.Unsafe(item)), limit: Type.Integer(), offset: Type.Integer() });
+const LearnResult = Type.Object({ recording: RecordingSchema, workflow: WorkflowSchema });
+const notFound = err('Not found');
+const invalid = err('Invalid request; each bad field named in details');
+
+export const API_OPERATIONS: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/v1/hars',
+    summary: 'Upload a HAR (JSON, or gzip with Content-Encoding), store it redacted and learn a workflow',
+    body: 'har',
+    bodyRequired: true,
+    params: [{ name: 'name', in: 'query', schema: { type: 'string', maxLength: 200 } }, { name: 'target', in: 'query', schema: { type: 'string', maxLength: 2000 }, description: 'The request whose response is the result' }],
+    responses: { '201': ok('The recording and its workflow', LearnResult), '400': err('Invalid HAR, with JSON paths'), '413': err('Over HAR_LIMIT'), '415': err('Neither JSON nor gzip') },
+  },
+  { method: 'get', path: '/v1/recordings', summary: 'List recordings', params: PageParams, responses: { '200': ok('Recordings', list('recordings', RecordingSchema)), '400': invalid } },
+  {
+    method: 'post',
+    path: '/v1/recordings',
+    summary: 'Start a recording in a pooled browser',
+    body: StartRecordingBody,
+    bodyRequired: true,
+    responses: { '201': ok('Recording started', RecordingSchema), '400': err('Invalid request (invalid_request) or actions (invalid_action)'), '429': err('Too many recordings'), '503': err('Browser pool busy') },
+  },
+  { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording', responses: { '200': ok('The recording', RecordingSchema), '404': notFound } },
+  { method: 'get', path: '/v1/recordings/{id}/har', summary: 'Its HAR, secrets redacted', responses: { '200': ok('HAR', Type.Object({ log: Type.Object({}) })), '404': notFound } },
+  { method: 'get', path: '/v1/recordings/{id}/requests', summary: 'The requests it holds, to pick a target from', responses: { '200': ok('Requests', Type.Object({ requests: Type.Array(Type.Object({})) })), '404': notFound } },
+  {
+    method: 'post',
+    path: '/v1/recordings/{id}/actions',
+    summary: 'Drive an open recording with scripted actions',
+    body: ActionsBody,
+    bodyRequired: true,
+    responses: { '200': ok('The recording with its action log', RecordingSchema), '400': err('Invalid actions (invalid_action)'), '404': notFound, '409': err('Recording not active'), '422': err('An action failed') },
+  },
+  {
+    method: 'post',
+    path: '/v1/recordings/{id}/learn',
+    summary: 'Learn a workflow again from the recording, with another target',
+    body: LearnBody,
+    bodyRequired: true,
+    responses: { '201': ok('The new workflow', Type.Object({ workflow: WorkflowSchema })), '400': invalid, '404': notFound, '422': err('Nothing to learn for that target') },
+  },
+  { method: 'post', path: '/v1/recordings/{id}/stop', summary: 'Stop, store and learn', responses: { '201': ok('The recording and its workflow', LearnResult), '404': notFound, '409': err('Not active') } },
+  { method: 'get', path: '/v1/workflows', summary: 'List workflows', params: PageParams, responses: { '200': ok('Workflows', list('workflows', WorkflowSummarySchema)), '400': invalid } },
+  { method: 'get', path: '/v1/workflows/{id}', summary: 'A workflow: steps, variables and where each value comes from', responses: { '200': ok('Workflow', WorkflowSchema), '404': notFound } },
+  {
+    method: 'patch',
+    path: '/v1/workflows/{id}',
+    summary: 'Rename, rename or drop inputs, edit constants, declare steps idempotent, pick the output step or learn again with another target',
+    body: WorkflowPatchBody,
+    bodyRequired: true,
+    responses: { '200': ok('Workflow', WorkflowSchema), '400': err('Invalid edit'), '404': notFound },
+  },
+  { method: 'delete', path: '/v1/workflows/{id}', summary: 'Delete a workflow', responses: { '204': { description: 'Deleted' }, '404': notFound } },
+  { method: 'get', path: '/v1/workflows/{id}/runs', summary: "A workflow's runs, newest first", params: PageParams, responses: { '200': ok('Runs', list('runs', RunSchema)), '400': invalid, '404': notFound } },
+  {
+    method: 'post',
+    path: '/v1/workflows/{id}/runs',
+    summary: 'Run a workflow',
+    body: RunBody,
+    params: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' } }],
+    responses: runResponses(RunSchema),
+  },
+  { method: 'get', path: '/v1/workflows/{id}/openapi.json', summary: 'The workflow as a typed endpoint', responses: { '200': ok('OpenAPI document', Type.Object({ openapi: Type.String() })), '404': notFound } },
+  { method: 'get', path: '/v1/runs/{id}', summary: 'A run', responses: { '200': ok('Run', RunSchema), '404': notFound } },
+  { method: 'get', path: '/v1/openapi.json', summary: 'This document', responses: { '200': ok('OpenAPI document', Type.Object({ openapi: Type.String() })) } },
+  { method: 'get', path: '/healthz', summary: 'Liveness', open: true, responses: { '200': ok('ok', Type.Object({})) } },
+  { method: 'get', path: '/readyz', summary: 'Readiness (Redis, browser pool)', open: true, responses: { '200': ok('ready', Type.Object({})), '503': err('Not ready') } },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics', open: true, responses: { '200': { description: 'text', schema: { type: 'string' }, contentType: 'text/plain' } } },
+];
+
+/** The answers of POST …/runs; a workflow's own document passes a run schema typed by its output. */
+export function runResponses(run: JsonSchema): Record<string, Answer> {
+  return {
+    '200': ok('The finished run', run),
+    '202': ok('Queued; poll GET /v1/runs/{id}', run),
+    '400': err('Invalid options (invalid_request) or inputs (invalid_input), each bad field named in details'),
+    '404': err('No such workflow'),
+    '415': err('The body is not JSON (send Content-Type: application/json)'),
+    '429': err('Queue full or workflow at its concurrency limit; see Retry-After'),
+  };
+}
