@@ -159,10 +159,10 @@ export class BrowserFleet {
     const msg = err instanceof Error ? err.message : String(err);
     const last = this.lastLaunchError ? ` (last launch error: ${this.lastLaunchError.message})` : '';
     if (/max waitingClients/i.test(msg)) {
-      return new AppError('pool_exhausted', `browser pool is busy: ${this.o.max} ${this.o.mode} browser(s) in use and ${this.o.maxWaiting} lease request(s) waiting`, undefined, 1);
+      return new AppError('pool_exhausted', `browser pool is busy: ${this.o.max} ${this.o.mode} browser(s) in use and ${this.o.maxWaiting} lease request(s) waiting`, { retryAfter: 1 });
     }
     if (/timed out/i.test(msg)) {
-      return new AppError('pool_timeout', `no ${this.o.mode} browser context free within ${this.o.acquireTimeoutMs} ms${last}`, undefined, 1);
+      return new AppError('pool_timeout', `no ${this.o.mode} browser context free within ${this.o.acquireTimeoutMs} ms${last}`, { retryAfter: 1 });
     }
     if (/draining/i.test(msg)) return new AppError('not_ready', 'browser pool is shutting down');
     return new AppError('browser_error', `browser pool error: ${msg}`);
@@ -271,7 +271,7 @@ export class BrowserFleet {
       this.o.metrics.launches.inc({ mode: this.o.mode, outcome: 'failed' });
       const error = isAppError(err)
         ? err
-        : new AppError('browser_error', `Chromium at ${exe} failed to launch: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`, undefined, undefined, { cause: err });
+        : new AppError('browser_error', `Chromium at ${exe} failed to launch: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`, { cause: err });
       this.lastLaunchError = error;
       this.log.error('browser launch failed', { browser: id, code: error.code, err: error.message });
       throw error;

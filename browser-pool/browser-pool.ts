@@ -96,9 +96,9 @@ export class BrowserPool {
       this.metrics.leaseWait.observe({ mode }, (performance.now() - started) / 1000);
       return lease;
     } catch (err) {
-      const error = isAppError(err) ? err : new AppError('browser_error', `lease failed: ${String(err)}`, undefined, undefined, { cause: err });
+      const error = isAppError(err) ? err : new AppError('browser_error', `lease failed: ${String(err)}`, { cause: err });
       this.metrics.leaseFailures.inc({ mode, code: error.code });
-      if (error.code === 'pool_exhausted') throw new AppError('pool_exhausted', error.message, undefined, Math.max(1, Math.min(30, Math.ceil(this.meanLeaseSeconds))));
+      if (error.code === 'pool_exhausted') throw new AppError('pool_exhausted', error.message, { retryAfter: Math.max(1, Math.min(30, Math.ceil(this.meanLeaseSeconds))) });
       throw error;
     } finally {
       this.updateGauges();
@@ -207,9 +207,9 @@ export class BrowserPool {
       await proxy?.close();
       const crashed = pooled.crashed || !browser.isConnected();
       await fleet.release(slot, !crashed);
-      if (crashed) throw new AppError('browser_crashed', `browser ${pooled.id} crashed while opening a context; retry`, undefined, undefined, { cause: err });
+      if (crashed) throw new AppError('browser_crashed', `browser ${pooled.id} crashed while opening a context; retry`, { cause: err });
       // storageState from a missing file and the like are the caller's mistake, not the browser's.
-      throw new AppError('browser_error', `could not open a browser context: ${(err as Error).message.split('\n')[0]}`, undefined, undefined, { cause: err });
+      throw new AppError('browser_error', `could not open a browser context: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     }
     const lease = new PoolLease(context, browser, fleet === this.fleets.get('headed'), async (l, unhealthy) => {
       pooled.holders.delete(l);

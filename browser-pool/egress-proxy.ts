@@ -178,7 +178,7 @@ export class EgressProxy {
       if (why) throw new AppError('target_forbidden', why);
       addresses = await this.o.policy.resolve(host);
     } catch (err) {
-      const error = isAppError(err) ? err : new AppError('target_unreachable', `Cannot resolve ${host}`, undefined, undefined, { cause: err });
+      const error = isAppError(err) ? err : new AppError('target_unreachable', `Cannot resolve ${host}`, { cause: err });
       if (error.code === 'target_forbidden') {
         this.log.debug('connection refused', { host, port, reason: error.message });
         this.o.onRefused(host, port, error.message);
@@ -194,7 +194,7 @@ export class EgressProxy {
         last = err;
       }
     }
-    throw new AppError('target_unreachable', `Cannot connect to ${host}:${port}`, undefined, undefined, { cause: last });
+    throw new AppError('target_unreachable', `Cannot connect to ${host}:${port}`, { cause: last });
   }
 
   private connectTo(address: string, port: number): Promise<Socket> {

@@ -24,9 +24,9 @@ function playwrightChromium(): string | undefined {
 export function resolveExecutable(configured?: string): string {
   if (configured !== undefined && configured !== '') {
     if (existsSync(configured)) return configured;
-    throw new AppError('browser_not_found', `Chromium not found at configured path ${configured}: ${INSTALL_HINT}`, [
+    throw new AppError('browser_not_found', `Chromium not found at configured path ${configured}: ${INSTALL_HINT}`, { details: [
       { message: 'path tried', path: configured },
-    ]);
+    ] });
   }
   const tried: string[] = [];
   for (const candidate of [playwrightChromium(), SYSTEM_CHROMIUM]) {
@@ -34,7 +34,7 @@ export function resolveExecutable(configured?: string): string {
     tried.push(candidate);
     if (existsSync(candidate)) return candidate;
   }
-  throw new AppError('browser_not_found', `Chromium not found (tried ${tried.join(', ')}): ${INSTALL_HINT}`, tried.map((p) => ({ message: 'path tried', path: p })));
+  throw new AppError('browser_not_found', `Chromium not found (tried ${tried.join(', ')}): ${INSTALL_HINT}`, { details: tried.map((p) => ({ message: 'path tried', path: p })) });
 }
 
 /** Flags every browser of ours needs on this machine (no internet, often root, small /dev/shm). */

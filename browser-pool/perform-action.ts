@@ -82,6 +82,6 @@ export async function performAction(page: Page, action: Action, opts: { timeoutM
   } catch (err) {
     const typed = action.type === 'fill' || action.type === 'select';
     // A typed value may be a secret: keep Playwright's error (which may echo it) out of the cause.
-    throw new AppError('action_failed', `${action.type} on ${target(action)} failed: ${reason(err, typed ? [value] : [])}`, undefined, undefined, typed ? undefined : { cause: err });
+    throw new AppError('action_failed', `${action.type} on ${target(action)} failed: ${reason(err, typed ? [value] : [])}`, { ...typed ? undefined : { cause: err } });
   }
 }

@@ -129,13 +129,10 @@ export class AddressPolicy {
       if (!this.allowLoopback && NO_SUCH_NAME.has((err as NodeJS.ErrnoException).code ?? '')) {
         throw new AppError(
           'target_forbidden',
-          `Refused to contact ${hostname}: the name does not resolve here, and a browser may resolve it its own way (to this host, say); such names are not allowed unless ALLOW_LOOPBACK_TARGETS=true`,
-          undefined,
-          undefined,
-          { cause: err },
+          `Refused to contact ${hostname}: the name does not resolve here, and a browser may resolve it its own way (to this host, say); such names are not allowed unless ALLOW_LOOPBACK_TARGETS=true`, { cause: err },
         );
       }
-      throw new AppError('target_unreachable', `Cannot resolve ${hostname}`, undefined, undefined, { cause: err });
+      throw new AppError('target_unreachable', `Cannot resolve ${hostname}`, { cause: err });
     }
     for (const a of addrs) this.assertAllowed(a.address, hostname);
     return addrs;

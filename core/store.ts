@@ -228,7 +228,7 @@ export class RedisStore {
       return await fn();
     } catch (err) {
       if (err instanceof AppError) throw err;
-      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+      throw new AppError('redis_unavailable', 'Redis is not reachable', { retryAfter: 5, cause: err });
     }
   }
 }

@@ -54,12 +54,12 @@ function inflate(fn: () => Buffer, limit: number, what: string): Buffer {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw tooLarge(limit);
-    throw new AppError('invalid_har', `HAR is invalid: the ${what} body cannot be decompressed (${e.message})`, [{ path: '', message: `${what}: ${e.message}` }]);
+    throw new AppError('invalid_har', `HAR is invalid: the ${what} body cannot be decompressed (${e.message})`, { details: [{ path: '', message: `${what}: ${e.message}` }] });
   }
 }
 
 function tooLarge(limit: number): AppError {
-  return new AppError('payload_too_large', `HAR is larger than the limit of ${limit} bytes (after decompression)`, [{ path: '', message: `limit ${limit} bytes` }]);
+  return new AppError('payload_too_large', `HAR is larger than the limit of ${limit} bytes (after decompression)`, { details: [{ path: '', message: `limit ${limit} bytes` }] });
 }
 
 function parse(text: string): Record<string, unknown> {
@@ -75,9 +75,9 @@ function parse(text: string): Record<string, unknown> {
       const before = text.slice(0, offset).split('\n');
       Object.assign(detail, { position: offset, line: before.length, column: before[before.length - 1]!.length + 1 });
     }
-    throw new AppError('invalid_har', `HAR is invalid: not JSON (${message})`, [detail]);
+    throw new AppError('invalid_har', `HAR is invalid: not JSON (${message})`, { details: [detail] });
   }
-  const shape = (path: string, message: string) => new AppError('invalid_har', `HAR is invalid: ${path} ${message}`, [{ path, message }]);
+  const shape = (path: string, message: string) => new AppError('invalid_har', `HAR is invalid: ${path} ${message}`, { details: [{ path, message }] });
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObj(data)) throw shape('', `should be an object with a "log" property, got ${kind(data)}`);
   if (!isObj(data.log)) throw shape('.log', `should be an object, got ${kind(data.log)}`);
@@ -103,9 +103,9 @@ async function validate(data: unknown): Promise<void> {
     await harValidator.har(data);
   } catch (err) {
     const errors = (err as HARError).errors;
-    if (!Array.isArray(errors)) throw new AppError('invalid_har', `HAR is invalid: ${(err as Error).message}`, [{ path: '', message: (err as Error).message }]);
+    if (!Array.isArray(errors)) throw new AppError('invalid_har', `HAR is invalid: ${(err as Error).message}`, { details: [{ path: '', message: (err as Error).message }] });
     const details = toDetails(errors);
-    throw new AppError('invalid_har', `HAR is invalid: ${details[0]?.path} ${details[0]?.message}`, details);
+    throw new AppError('invalid_har', `HAR is invalid: ${details[0]?.path} ${details[0]?.message}`, { details: details });
   }
 }
 

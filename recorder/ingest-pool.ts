@@ -94,11 +94,11 @@ export class IngestPool {
   async ingest(body: Buffer, opts: IngestOptions = {}): Promise<RecordingResult> {
     const end = this.metrics.ingestSeconds.startTimer();
     try {
-      if (this.closing) throw new AppError('not_ready', 'the server is shutting down: upload the HAR again later', undefined, 5);
+      if (this.closing) throw new AppError('not_ready', 'the server is shutting down: upload the HAR again later', { retryAfter: 5 });
       const id = newId('rec');
       const bytes = movable(body);
       const out = await this.run({ body: bytes, contentEncoding: opts.contentEncoding, limitBytes: this.o.harLimitBytes, name: opts.name, target: opts.target, recordingId: id }, bytes);
-      if (!out.ok) throw new AppError(out.error.code, out.error.message, out.error.details);
+      if (!out.ok) throw new AppError(out.error.code, out.error.message, { details: out.error.details });
       const now = new Date().toISOString();
       const rec: Recording = {
         id,
@@ -137,8 +137,8 @@ export class IngestPool {
       return await this.pool.run(task, { transferList: [bytes.buffer as ArrayBuffer] });
     } catch (err) {
       const message = (err as Error)?.message;
-      if (message === 'Task queue is at limit') throw new AppError('rate_limited', `${this.o.maxQueue} HAR uploads are waiting already: try again shortly`, undefined, 5);
-      if (this.closing) throw new AppError('not_ready', 'the server is shutting down: upload the HAR again later', undefined, 5);
+      if (message === 'Task queue is at limit') throw new AppError('rate_limited', `${this.o.maxQueue} HAR uploads are waiting already: try again shortly`, { retryAfter: 5 });
+      if (this.closing) throw new AppError('not_ready', 'the server is shutting down: upload the HAR again later', { retryAfter: 5 });
       throw err;
     }
   }
@@ -159,7 +159,7 @@ export class IngestPool {
       this.log.warn('learning failed', { recordingId: rec.id, error: rec.error.message });
     }
     await s.put('recording', rec.id, rec);
-    if (!out.workflow) throw new AppError('learn_failed', rec.error!.message, [{ path: '', message: rec.error!.message, recordingId: rec.id }]);
+    if (!out.workflow) throw new AppError('learn_failed', rec.error!.message, { details: [{ path: '', message: rec.error!.message, recordingId: rec.id }] });
     return out.workflow;
   }
 
@@ -177,7 +177,7 @@ export class IngestPool {
       await s.call((r) => r.set(key, bytes.subarray(0, BLOB_PIECE)));
       for (let at = BLOB_PIECE; at < bytes.length; at += BLOB_PIECE) await s.call((r) => r.append(key, bytes.subarray(at, at + BLOB_PIECE)));
     } catch (err) {
-      throw new AppError('redis_unavailable', 'Redis is not reachable', undefined, 5, { cause: err });
+      throw new AppError('redis_unavailable', 'Redis is not reachable', { retryAfter: 5, cause: err });
     }
   }
 }

@@ -15,7 +15,7 @@ export function parseActions(x: unknown): Action[] {
   // Compiled on first use: importing the recorder costs nothing until actions arrive.
   validate ??= createAjv().compile(ActionListSchema);
   const problems = schemaProblems(validate, x);
-  if (problems.length) throw new AppError('invalid_action', `Invalid action: ${problems[0]!.path || 'actions'} ${problems[0]!.message}`, problems);
+  if (problems.length) throw new AppError('invalid_action', `Invalid action: ${problems[0]!.path || 'actions'} ${problems[0]!.message}`, { details: problems });
   return (x as Array<Record<string, unknown>>).map((a) => {
     const action = { type: a.type } as Action;
     for (const f of KEPT) if (a[f] !== undefined) (action as unknown as Record<string, unknown>)[f] = a[f];

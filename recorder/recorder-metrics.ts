@@ -16,7 +16,7 @@ export type RecorderMetrics = ReturnType<typeof recorderMetrics>;
 
 /** An upload that failed, as the error to answer with: counted by code, logged when unexpected. */
 export function ingestFailure(err: unknown, metrics: RecorderMetrics, log: Logger): AppError {
-  const error = isAppError(err) ? err : new AppError('invalid_har', 'HAR is invalid: it cannot be read', [{ path: '', message: 'unreadable' }], undefined, { cause: err });
+  const error = isAppError(err) ? err : new AppError('invalid_har', 'HAR is invalid: it cannot be read', { details: [{ path: '', message: 'unreadable' }], cause: err });
   if (!isAppError(err)) log.warn('HAR ingest failed unexpectedly', { error: String(err) });
   metrics.ingested.inc({ result: error.code });
   return error;

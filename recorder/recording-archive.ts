@@ -44,7 +44,7 @@ export class RecordingArchive {
     }
     if (write === 'put') await this.o.store.put('recording', rec.id, rec);
     else await this.o.store.update('recording', rec.id, rec);
-    if (!workflow) throw new AppError('learn_failed', rec.error!.message, [{ path: '', message: rec.error!.message, recordingId: rec.id }]);
+    if (!workflow) throw new AppError('learn_failed', rec.error!.message, { details: [{ path: '', message: rec.error!.message, recordingId: rec.id }] });
     return { recording: rec, workflow };
   }
 

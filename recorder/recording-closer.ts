@@ -53,7 +53,7 @@ export class RecordingCloser {
         s.rec.status = 'failed';
         s.rec.error = { code: 'recording_failed', message: 'the browser did not write the HAR (it crashed or was killed)' };
         await this.o.store.update('recording', id, s.rec);
-        throw new AppError('recording_failed', s.rec.error.message, undefined, undefined, { cause: err });
+        throw new AppError('recording_failed', s.rec.error.message, { cause: err });
       }
       s.rec.creator = `${har.log.creator?.name ?? ''} ${har.log.creator?.version ?? ''}`.trim();
       s.rec.entryCount = har.log.entries?.length ?? 0;

@@ -31,7 +31,7 @@ export class RecordingGuard {
   /** Throws target_forbidden (details at `path`) when the URL's host is refused: said plainly, before a browser goes there. */
   async check(url: string, path: string): Promise<void> {
     const why = await this.refusal(new URL(url).hostname);
-    if (why) throw new AppError('target_forbidden', why, [{ path, message: why }]);
+    if (why) throw new AppError('target_forbidden', why, { details: [{ path, message: why }] });
   }
 
   /** Why a host is refused, or undefined (a name that resolves nowhere is refused unless loopback is allowed: AddressPolicy). */

@@ -56,7 +56,7 @@ export class RecordingManager {
     await this.guard.check(startUrl, '.startUrl');
     if (this.closing) throw new AppError('not_ready', 'the recorder is shutting down');
     if (this.sessions.size + this.starting >= this.o.maxConcurrent) {
-      throw new AppError('too_many_recordings', `at most ${this.o.maxConcurrent} recordings may be open at once; stop one first`, undefined, 30);
+      throw new AppError('too_many_recordings', `at most ${this.o.maxConcurrent} recordings may be open at once; stop one first`, { retryAfter: 30 });
     }
     this.starting++;
     const id = newId('rec');

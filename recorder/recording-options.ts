@@ -61,12 +61,12 @@ export function resolveManagerOptions(opts: RecordingManagerOptions): Required<R
 
 /** A start request's headed flag and name (startUrl and actions are checked on their own). */
 export function checkStartFlags(opts: StartRecordingOptions): void {
-  if (opts.headed !== undefined && typeof opts.headed !== 'boolean') throw new AppError('invalid_request', 'headed must be a boolean', [{ path: '.headed', message: 'should be a boolean' }]);
-  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length > 200)) throw new AppError('invalid_request', 'name must be a string of at most 200 characters', [{ path: '.name', message: 'should be a short string' }]);
+  if (opts.headed !== undefined && typeof opts.headed !== 'boolean') throw new AppError('invalid_request', 'headed must be a boolean', { details: [{ path: '.headed', message: 'should be a boolean' }] });
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length > 200)) throw new AppError('invalid_request', 'name must be a string of at most 200 characters', { details: [{ path: '.name', message: 'should be a short string' }] });
 }
 
 export function checkStartUrl(raw: unknown): string {
-  const bad = (message: string) => new AppError('invalid_request', `startUrl ${message}`, [{ path: '.startUrl', message }]);
+  const bad = (message: string) => new AppError('invalid_request', `startUrl ${message}`, { details: [{ path: '.startUrl', message }] });
   if (typeof raw !== 'string' || raw === '') throw bad('is required (an absolute http(s) URL)');
   let u: URL;
   try {

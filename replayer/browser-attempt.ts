@@ -82,10 +82,7 @@ export function outcomeUnknown(what: string, sent: SentEffect[], err: unknown): 
   const fate = first.status === undefined ? 'before it was answered' : `after it was answered ${first.status}`;
   return new AppError(
     'outcome_unknown',
-    `The browser crashed during the ${what} ${fate}: ${first.step.id} (${first.step.description}, state-changing) had been sent, so the site may have acted; the run is not retried, to avoid doing it twice. Check the site before running again`,
-    sent.map((s) => ({ path: s.step.id, message: `${s.step.description} was sent${s.status === undefined ? ', no answer before the crash' : `, answered ${s.status}`}`, state: s.status === undefined ? 'sent' : 'answered' })),
-    undefined,
-    { cause: err },
+    `The browser crashed during the ${what} ${fate}: ${first.step.id} (${first.step.description}, state-changing) had been sent, so the site may have acted; the run is not retried, to avoid doing it twice. Check the site before running again`, { details: sent.map((s) => ({ path: s.step.id, message: `${s.step.description} was sent${s.status === undefined ? ', no answer before the crash' : `, answered ${s.status}`}`, state: s.status === undefined ? 'sent' : 'answered' })), cause: err },
   );
 }
 

@@ -159,7 +159,7 @@ export class BrowserRunner {
     } catch (err) {
       if (signal.aborted || !(await crashedUnder(second.lease, err))) throw err;
       if (second.sent.length) throw outcomeUnknown(what, second.sent, err);
-      throw new AppError('browser_crashed', `The browser crashed during the ${what}, and again on the retry in a fresh browser; nothing state-changing was sent: ${(err as Error).message}`, undefined, undefined, { cause: err });
+      throw new AppError('browser_crashed', `The browser crashed during the ${what}, and again on the retry in a fresh browser; nothing state-changing was sent: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -225,7 +225,7 @@ export class BrowserRunner {
       if (a.input) {
         const v = inputs.get(a.input);
         if (v !== undefined) value = stringify(v);
-        else if (a.secret) throw new AppError('invalid_input', `No value for secret input ${a.input}`, [{ path: `inputs.${a.input}`, message: 'is required for the browser replay' }]);
+        else if (a.secret) throw new AppError('invalid_input', `No value for secret input ${a.input}`, { details: [{ path: `inputs.${a.input}`, message: 'is required for the browser replay' }] });
       }
       try {
         await lease.guard(() => performAction(page, a, { value, timeoutMs: Math.min(this.o.actionTimeoutMs, remaining) }));

@@ -114,7 +114,7 @@ export class CircuitBreaker {
       this.beginTrial(c);
       return;
     }
-    throw new AppError('circuit_open', `${origin} failed ${c.failures} times in a row; a trial request is under way`, undefined, 1);
+    throw new AppError('circuit_open', `${origin} failed ${c.failures} times in a row; a trial request is under way`, { retryAfter: 1 });
   }
 
   success(origin: string): void {
@@ -168,7 +168,7 @@ export class CircuitBreaker {
 
   private openError(origin: string, c: Circuit, leftMs: number): AppError {
     const s = Math.max(1, Math.ceil(leftMs / 1000));
-    return new AppError('circuit_open', `${origin} failed ${c.failures} times in a row; not contacting it for ${s} s`, undefined, s);
+    return new AppError('circuit_open', `${origin} failed ${c.failures} times in a row; not contacting it for ${s} s`, { retryAfter: s });
   }
 
   private beginTrial(c: Circuit, holder?: BreakerWaiter): void {

@@ -46,15 +46,15 @@ export function checkOutcome(step: WorkflowStep, input: (name: string) => unknow
   const exp = step.expect;
   const what = `${step.id} (${step.description})`;
   if (Math.floor(v.status / 100) !== Math.floor(exp.status / 100)) {
-    return new AppError('outcome_mismatch', `${what} answered ${v.status}, recorded ${exp.status}`, [{ path: 'output.status', message: 'another kind of answer than recorded', expected: exp.status, got: glimpse(v) }]);
+    return new AppError('outcome_mismatch', `${what} answered ${v.status}, recorded ${exp.status}`, { details: [{ path: 'output.status', message: 'another kind of answer than recorded', expected: exp.status, got: glimpse(v) }] });
   }
   if (exp.contentType && isJsonMime(exp.contentType) && !isJsonMime(v.contentType) && v.status !== 204 && exp.status !== 204) {
-    return new AppError('outcome_mismatch', `${what} answered ${v.contentType || 'no content type'} where JSON was recorded`, [{ path: 'output.contentType', message: 'not JSON', expected: exp.contentType, got: glimpse(v) }]);
+    return new AppError('outcome_mismatch', `${what} answered ${v.contentType || 'no content type'} where JSON was recorded`, { details: [{ path: 'output.contentType', message: 'not JSON', expected: exp.contentType, got: glimpse(v) }] });
   }
   if (step.redirects > 0 && v.hops === 0 && exp.status >= 200 && exp.status < 300) {
     // Post/redirect/get: the recorded submit was answered with a redirect; one answered in place
     // is a form shown again (an error, a new required field), whatever it echoes.
-    return new AppError('outcome_mismatch', `${what} answered in place where the recorded answer redirected`, [{ path: 'output', message: 'no redirect after the submit', expected: `a redirect (${step.redirects} hop${step.redirects > 1 ? 's' : ''})`, got: glimpse(v) }]);
+    return new AppError('outcome_mismatch', `${what} answered in place where the recorded answer redirected`, { details: [{ path: 'output', message: 'no redirect after the submit', expected: `a redirect (${step.redirects} hop${step.redirects > 1 ? 's' : ''})`, got: glimpse(v) }] });
   }
   const shows = exp.shows;
   if (!shows) return undefined;
@@ -68,9 +68,9 @@ export function checkOutcome(step: WorkflowStep, input: (name: string) => unknow
     const ok = s.where === 'body' ? text.includes(value) || shownForms(value).some((f) => text.includes(f)) || (v.json !== undefined && jsonHolds(v.json, value)) : urlShows(v.urls, value);
     if (!ok) {
       const where = s.where === 'body' ? 'the result' : 'the URL the result landed on';
-      return new AppError('outcome_mismatch', `${what}: ${where} does not show input ${s.input} ("${value}"), as the recorded result showed the recorded value`, [
+      return new AppError('outcome_mismatch', `${what}: ${where} does not show input ${s.input} ("${value}"), as the recorded result showed the recorded value`, { details: [
         { path: `inputs.${s.input}`, message: `not in ${where}`, expected: value, got: s.where === 'body' ? glimpse(v) : v.urls.join(' → ') },
-      ]);
+      ] });
     }
   }
   return undefined;

@@ -175,7 +175,7 @@ export class Replayer {
       if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
     } catch (err) {
       // Last resort: the whole workflow in a browser, unless a state-changing step already went out.
-      if (run.requested !== 'auto' || !isAppError(err) || !['session_broken', 'repair_failed'].includes(err.code) || sessionRun.sentStateChanging || !wf.actions?.length) throw err;
+      if (run.requested !== 'auto' || !isAppError(err) || err.category !== 'session' || sessionRun.sentStateChanging || !wf.actions?.length) throw err;
       await this.lastResort(run, inputs, sessionRun, err);
     }
   }
@@ -214,7 +214,8 @@ export class Replayer {
       // The site's own answer helps whoever reads a target_error.
       if (err instanceof StepFailure && err.code === 'target_error' && sessionRun.runner.output) result.output = sessionRun.runner.output;
     }
-    if (!(err instanceof StepFailure) && isAppError(err) && !['invalid_input', 'target_forbidden'].includes(err.code)) {
+    // A step failure was logged where it happened; any other failure gets its line here.
+    if (!(err instanceof StepFailure) && isAppError(err)) {
       log.info('run failed', { workflowId: wf?.id, code: err.code, message: err.message });
     }
   }
@@ -232,9 +233,9 @@ export class Replayer {
     const what = `the browser run (${effects.map((s) => `${s.id} ${s.description}`).join(', ')})`;
     const prior = await journal.claim(BROWSER_FIELD, what);
     if (prior) {
-      throw new AppError('outcome_unknown', `An earlier attempt of this run (attempt ${prior.attempt}, whose worker stopped) ran the workflow in a browser and ${prior.state === 'answered' ? 'finished it, but its result was lost' : 'did not finish'}: it may have acted, so it is not run again`, [
+      throw new AppError('outcome_unknown', `An earlier attempt of this run (attempt ${prior.attempt}, whose worker stopped) ran the workflow in a browser and ${prior.state === 'answered' ? 'finished it, but its result was lost' : 'did not finish'}: it may have acted, so it is not run again`, { details: [
         { path: 'browser', message: what, state: prior.state },
-      ]);
+      ] });
     }
     const r = await play();
     journal.finished(BROWSER_FIELD, what);

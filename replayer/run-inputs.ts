@@ -7,7 +7,7 @@ import { AppError, type ErrorDetail, type SecretBox, type Workflow, type Workflo
  */
 export function validateInputs(wf: Workflow, inputs: Record<string, unknown> | undefined, declared: ReadonlyMap<string, WorkflowInput> = inputSpecs(wf)): Record<string, unknown> {
   const given = inputs ?? {};
-  if (typeof given !== 'object' || Array.isArray(given)) throw new AppError('invalid_input', 'inputs must be an object', [{ path: 'inputs', message: 'must be an object' }]);
+  if (typeof given !== 'object' || Array.isArray(given)) throw new AppError('invalid_input', 'inputs must be an object', { details: [{ path: 'inputs', message: 'must be an object' }] });
   const details: ErrorDetail[] = [];
   for (const [name, value] of Object.entries(given)) {
     const spec = declared.get(name);
@@ -25,7 +25,7 @@ export function validateInputs(wf: Workflow, inputs: Record<string, unknown> | u
       details.push({ path: `inputs.${spec.name}`, message: 'is required' });
     }
   }
-  if (details.length) throw new AppError('invalid_input', `Invalid inputs: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
+  if (details.length) throw new AppError('invalid_input', `Invalid inputs: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { details: details });
   return { ...given };
 }
 
@@ -82,7 +82,7 @@ export class RunInputs {
         try {
           v = this.secretBox.open(spec.defaultSealed);
         } catch {
-          throw new AppError('invalid_input', `The stored value of secret input ${name} cannot be opened (was SECRET_KEY changed?); pass it as an input`, [{ path: `inputs.${name}`, message: 'stored secret cannot be opened' }]);
+          throw new AppError('invalid_input', `The stored value of secret input ${name} cannot be opened (was SECRET_KEY changed?); pass it as an input`, { details: [{ path: `inputs.${name}`, message: 'stored secret cannot be opened' }] });
         }
         this.opened.set(name, v);
       }

@@ -76,7 +76,7 @@ export class RunJournal {
     } catch (err) {
       // Said with what was not sent (the store's own redis_unavailable does not say it).
       if (err instanceof AppError && err.code !== 'redis_unavailable') throw err;
-      throw new AppError('redis_unavailable', `Redis is not reachable: ${what} was not sent (its sending could not be journalled)`, undefined, 5, { cause: err });
+      throw new AppError('redis_unavailable', `Redis is not reachable: ${what} was not sent (its sending could not be journalled)`, { retryAfter: 5, cause: err });
     }
   }
 
@@ -86,7 +86,7 @@ export class RunJournal {
     try {
       await this.store.call((r) => r.hset(this.key, field, JSON.stringify(entry)));
     } catch (err) {
-      throw new AppError('redis_unavailable', `Redis is not reachable: ${what} was not sent (its sending could not be journalled)`, undefined, 5, { cause: err });
+      throw new AppError('redis_unavailable', `Redis is not reachable: ${what} was not sent (its sending could not be journalled)`, { retryAfter: 5, cause: err });
     }
   }
 
@@ -138,7 +138,7 @@ export class RunJournal {
     const p = this.pending;
     this.pending = [];
     await Promise.all(p);
-    if (this.failed) throw new AppError('redis_unavailable', 'Redis is not reachable: the run journal could not be written', undefined, 5, { cause: this.failed });
+    if (this.failed) throw new AppError('redis_unavailable', 'Redis is not reachable: the run journal could not be written', { retryAfter: 5, cause: this.failed });
   }
 
   private track(p: Promise<unknown>): void {
@@ -177,5 +177,5 @@ export function unknownOutcome(entries: Map<string, JournalEntry>, why: string):
     state: e.state,
   }));
   const list = [...entries.values()].map((e) => e.what).join(', ');
-  return new AppError('outcome_unknown', `${why} after it sent ${list}; not sent again, and what it did could not be verified`, details);
+  return new AppError('outcome_unknown', `${why} after it sent ${list}; not sent again, and what it did could not be verified`, { details: details });
 }

@@ -194,7 +194,7 @@ export class SessionRun {
       } catch (err) {
         if (!(err instanceof StepFailure) || (err.verdict !== 'broken' && err.verdict !== 'drift' && err.verdict !== 'missing' && err.verdict !== 'error')) throw err;
         // A browser cannot answer a CAPTCHA or a second factor either.
-        if (err.code === 'captcha_required' || err.code === 'second_factor_required') throw err;
+        if (err.category === 'person') throw err;
         noteReason(this.runner.steps[err.stepIndex]!, err);
         this.httpLoginFailed = true;
         httpError = err;

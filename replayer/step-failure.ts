@@ -1,4 +1,4 @@
-import { AppError, isAppError, type ErrorCode, type ErrorDetail, type RunStep, type WorkflowStep } from '../core/index.js';
+import { AppError, errorCategory, isAppError, type ErrorCode, type ErrorDetail, type RunStep, type WorkflowStep } from '../core/index.js';
 import type { Verdict } from './break-detector.js';
 import type { JournalEntry } from './run-journal.js';
 import type { AbortLike, CookieSource, HttpClient, TransportError } from './http-client.js';
@@ -12,7 +12,7 @@ export class StepFailure extends AppError {
     readonly stepIndex: number,
     details?: ErrorDetail[],
   ) {
-    super(code, message, details);
+    super(code, message, { details });
   }
 }
 
@@ -89,8 +89,13 @@ export function repairFailure(err: unknown, cause: StepFailure): { sessionProble
   const sessionProblem =
     err instanceof StepFailure
       ? err.verdict === 'broken' || err.verdict === 'drift' || err.verdict === 'missing'
-      : isAppError(err) && ['session_broken', 'repair_failed', 'action_failed', 'invalid_action', 'site_changed'].includes(err.code);
+      : errorCategory(err) === 'session' || loginActionFailed(err) || (isAppError(err) && err.code === 'site_changed');
   if (!sessionProblem || (isAppError(err) && err.code === 'repair_failed')) return { sessionProblem, error: err };
-  const how = isAppError(err) && (err.code === 'action_failed' || err.code === 'invalid_action') ? 'the browser login failed: ' : '';
+  const how = loginActionFailed(err) ? 'the browser login failed: ' : '';
   return { sessionProblem, error: new AppError('repair_failed', `${cause.message}; repairing the session failed: ${how}${(err as Error).message}`) };
+}
+
+/** The recorded login actions could not be done in the browser (the login page changed under them). */
+function loginActionFailed(err: unknown): boolean {
+  return isAppError(err) && (err.code === 'action_failed' || err.code === 'invalid_action');
 }

@@ -24,7 +24,7 @@ export function idOf(kind: RecordKind): RequestHandler<{ id: string }> {
 /** The request body must be a JSON object (every body of the API is). */
 export function requireObject(body: unknown, what = 'body'): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new AppError('invalid_request', `The request ${what} must be a JSON object`, [{ path: what, message: 'expected an object' }]);
+    throw new AppError('invalid_request', `The request ${what} must be a JSON object`, { details: [{ path: what, message: 'expected an object' }] });
   }
   return body as Record<string, unknown>;
 }
@@ -53,7 +53,7 @@ export function bodyChecker<T extends TSchema>(schema: T, opts: BodyCheckOptions
     const errors = (validate.errors ?? []).filter((e) => !deferred.some((d) => e.instancePath === d || e.instancePath.startsWith(`${d}/`)));
     const details = toDetails(errors, 'body');
     if (!details.length) return obj as Static<T>;
-    throw new AppError(opts.code ?? 'invalid_request', `Invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
+    throw new AppError(opts.code ?? 'invalid_request', `Invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { details: details });
   };
 }
 
@@ -83,6 +83,6 @@ export function pagination(query: Record<string, unknown>): { limit: number; off
   };
   const limit = Math.min(Math.max(whole('limit', 50), 1), 500);
   const offset = Math.max(whole('offset', 0), 0);
-  if (details.length) throw new AppError('invalid_request', `Invalid query: ${bad.join(' and ')} must be a whole number`, details);
+  if (details.length) throw new AppError('invalid_request', `Invalid query: ${bad.join(' and ')} must be a whole number`, { details: details });
   return { limit, offset };
 }

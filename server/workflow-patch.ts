@@ -37,7 +37,7 @@ export function applyWorkflowPatch(wf: Workflow, body: unknown, now: Date): Work
 /** One problem per path (a shape problem and a lookup one may both name `steps.s9`), in path order whichever check found it. */
 function invalidEdit(all: ErrorDetail[]): AppError {
   const details = all.filter((d, i) => all.findIndex((x) => x.path === d.path) === i).sort((a, b) => (a.path! < b.path! ? -1 : a.path! > b.path! ? 1 : 0));
-  return new AppError('invalid_request', `Invalid workflow edit: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
+  return new AppError('invalid_request', `Invalid workflow edit: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { details: details });
 }
 
 /** The entries of a keyed edit object; none when it is not one (the schema check said so). */

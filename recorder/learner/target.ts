@@ -22,7 +22,7 @@ export function parseTarget(text: string): TargetSpec | undefined {
   if (entry) return { entry: Number(entry[1]) };
   const [first, ...rest] = t.split(/\s+/);
   if (rest.length === 0) return METHOD.test(first!) && !first!.includes('/') ? { method: first!.toUpperCase() } : { urlIncludes: first! };
-  if (!METHOD.test(first!) || rest.length > 1) throw new AppError('invalid_request', 'A target is a method and a URL pattern, like "POST /api/items/*"', [{ path: 'target', message: `cannot read "${t.slice(0, 100)}"` }]);
+  if (!METHOD.test(first!) || rest.length > 1) throw new AppError('invalid_request', 'A target is a method and a URL pattern, like "POST /api/items/*"', { details: [{ path: 'target', message: `cannot read "${t.slice(0, 100)}"` }] });
   return { method: first!.toUpperCase(), urlIncludes: rest[0]! };
 }
 
@@ -60,5 +60,5 @@ export function noTarget(chains: Chain[], spec: TargetSpec): AppError {
     .filter((c) => c.head.url && c.final.status > 0)
     .slice(-20)
     .map((c) => ({ path: `entries[${c.head.index}]`, message: `${c.head.method} ${c.head.url!.pathname}${c.head.url!.search}`.slice(0, 300), status: c.final.status }));
-  return new AppError('learn_failed', `No recorded request matches the target ${named}; details list the last requests recorded`, [{ path: 'target', message: named }, ...candidates]);
+  return new AppError('learn_failed', `No recorded request matches the target ${named}; details list the last requests recorded`, { details: [{ path: 'target', message: named }, ...candidates] });
 }

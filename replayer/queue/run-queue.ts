@@ -20,7 +20,7 @@ export type { RunJobData, EnqueueRequest, RunQueueOptions };
  */
 export class WorkflowChangedError extends AppError {
   constructor(workflowId: string) {
-    super('conflict', `Workflow ${workflowId} changed while the run was being queued`, [{ path: 'workflow', message: 'changed' }]);
+    super('conflict', `Workflow ${workflowId} changed while the run was being queued`, { details: [{ path: 'workflow', message: 'changed' }] });
   }
 }
 
@@ -103,7 +103,7 @@ export class RunQueue {
     const queue = this.requireStarted();
     if (!req || typeof req.workflowId !== 'string' || !req.workflowId) throw new AppError('invalid_request', 'workflowId is required');
     if (req.webhookUrl !== undefined && !isHttpUrl(req.webhookUrl)) {
-      throw new AppError('invalid_request', 'webhookUrl must be an http(s) URL', [{ path: 'webhookUrl', message: 'not an http(s) URL' }]);
+      throw new AppError('invalid_request', 'webhookUrl must be an http(s) URL', { details: [{ path: 'webhookUrl', message: 'not an http(s) URL' }] });
     }
     const idemKey = req.idempotencyKey ? this.store.key('idem', req.workflowId, sha256(req.idempotencyKey)) : undefined;
     const now = this.opts.clock();
@@ -161,11 +161,11 @@ export class RunQueue {
       case 'workflow_changed':
         throw new WorkflowChangedError(req.workflowId);
       case 'queue_full':
-        throw new AppError('queue_full', `The run queue is full (${o.maxWaiting} waiting)`, undefined, o.retryAfterSeconds);
+        throw new AppError('queue_full', `The run queue is full (${o.maxWaiting} waiting)`, { retryAfter: o.retryAfterSeconds });
       case 'rate_exceeded':
-        throw new AppError('rate_limited', `Workflow ${req.workflowId} reached ${o.workflowMaxPerMinute} runs this minute`, undefined, Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000)));
+        throw new AppError('rate_limited', `Workflow ${req.workflowId} reached ${o.workflowMaxPerMinute} runs this minute`, { retryAfter: Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000)) });
       default:
-        throw new AppError('rate_limited', `Workflow ${req.workflowId} already has ${o.workflowMaxConcurrency} runs queued or running`, undefined, o.retryAfterSeconds);
+        throw new AppError('rate_limited', `Workflow ${req.workflowId} already has ${o.workflowMaxConcurrency} runs queued or running`, { retryAfter: o.retryAfterSeconds });
     }
   }
 
@@ -193,7 +193,7 @@ export class RunQueue {
         idemKey ? this.store.call((r) => r.del(idemKey)) : Promise.resolve(),
       ]);
       if (err instanceof AppError) throw err;
-      throw new AppError('redis_unavailable', 'Could not queue the run', undefined, 5, { cause: err });
+      throw new AppError('redis_unavailable', 'Could not queue the run', { retryAfter: 5, cause: err });
     }
   }
 

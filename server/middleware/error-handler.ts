@@ -10,10 +10,10 @@ import { AppError, isAppError, type Logger } from '../../core/index.js';
  */
 function fromExpress(err: { type?: string; code?: unknown; status?: unknown; message?: string; limit?: number }): AppError | undefined {
   if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
-    return new AppError('invalid_request', 'The URL path is not valid percent-encoded UTF-8', [{ path: 'path', message: 'invalid percent-encoding' }]);
+    return new AppError('invalid_request', 'The URL path is not valid percent-encoded UTF-8', { details: [{ path: 'path', message: 'invalid percent-encoding' }] });
   }
   if (err.type === undefined && typeof err.code === 'string' && err.code.startsWith('Z_')) {
-    return new AppError('invalid_request', `The request body cannot be decompressed as its Content-Encoding says: ${err.message ?? err.code}`, [{ path: 'Content-Encoding', message: 'does not match the body' }]);
+    return new AppError('invalid_request', `The request body cannot be decompressed as its Content-Encoding says: ${err.message ?? err.code}`, { details: [{ path: 'Content-Encoding', message: 'does not match the body' }] });
   }
   switch (err.type) {
     case 'entity.parse.failed':

@@ -40,7 +40,7 @@ export function jsonBody(opts: JsonBodyOptions): RequestHandler {
       if (!ok) {
         const accepted = ['application/json', ...(extra ?? [])].join(' or ');
         const got = type === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 100))}`;
-        return next(new AppError('unsupported_media_type', `The request body must be JSON: send it with Content-Type ${accepted} (got ${got})`, [{ path: 'Content-Type', message: `must be ${accepted}` }]));
+        return next(new AppError('unsupported_media_type', `The request body must be JSON: send it with Content-Type ${accepted} (got ${got})`, { details: [{ path: 'Content-Type', message: `must be ${accepted}` }] }));
       }
     }
     if (extra) return next();

@@ -22,11 +22,11 @@ export function healthRoutes(deps: HealthDeps): Router {
       await withTimeout(deps.store.ping(), 2000, 'Redis');
       checks.redis = 'ok';
     } catch {
-      throw new AppError('redis_unavailable', 'Redis is not reachable', [{ path: 'redis', message: 'ping failed' }], 5);
+      throw new AppError('redis_unavailable', 'Redis is not reachable', { details: [{ path: 'redis', message: 'ping failed' }], retryAfter: 5 });
     }
     for (const [name, check] of Object.entries(deps.checks)) {
       const result = await withTimeout(check(), 5000, name).catch((err: Error) => ({ ok: false, message: err.message }));
-      if (!result.ok) throw new AppError('not_ready', `${name} is not ready: ${result.message}`, [{ path: name, message: result.message }], 5);
+      if (!result.ok) throw new AppError('not_ready', `${name} is not ready: ${result.message}`, { details: [{ path: name, message: result.message }], retryAfter: 5 });
       checks[name] = 'ok';
     }
     res.json({ status: 'ready', checks });

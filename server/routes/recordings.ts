@@ -26,7 +26,7 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
     const name = typeof req.query.name === 'string' ? req.query.name.slice(0, 200) : undefined;
     const target = targetOf(req.query.target, 'query.target');
     const body = await readRawBody(req, deps.config.harLimitBytes);
-    if (body.length === 0) throw new AppError('invalid_har', 'The request body is empty: send a HAR file', [{ path: '', message: 'empty body' }]);
+    if (body.length === 0) throw new AppError('invalid_har', 'The request body is empty: send a HAR file', { details: [{ path: '', message: 'empty body' }] });
     // Only the bytes are read here: decoding, validating and learning happen in deps.ingest's threads.
     const result = await (deps.ingest ?? deps.recordings).ingest(body, { contentEncoding: req.get('content-encoding'), name, target });
     res.status(201).json(result);
@@ -55,7 +55,7 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   r.post('/recordings/:id/learn', recordingId, async (req, res) => {
     const body = learnBody(req.body ?? {});
     const target = targetOf(body.target, 'target');
-    if (!target) throw new AppError('invalid_request', 'Name the target: "METHOD /url/pattern/*" or "#entry"', [{ path: 'target', message: 'is required' }]);
+    if (!target) throw new AppError('invalid_request', 'Name the target: "METHOD /url/pattern/*" or "#entry"', { details: [{ path: 'target', message: 'is required' }] });
     res.status(201).json({ workflow: await deps.recordings.relearn(req.params.id, target, { name: body.name ?? undefined }) });
   });
 
@@ -82,7 +82,7 @@ export function targetOf(raw: unknown, path: string): TargetSpec | undefined {
   if (raw === undefined || raw === '') return undefined;
   targetCheck ??= createAjv().compile(TargetSchema);
   const problems = schemaProblems(targetCheck, raw, path).map((d) => ({ ...d, path: d.path === path ? path : `${path}.${d.path}` }));
-  if (problems.length) throw new AppError('invalid_request', `Invalid target: ${problems[0]!.path} ${problems[0]!.message}`, problems);
+  if (problems.length) throw new AppError('invalid_request', `Invalid target: ${problems[0]!.path} ${problems[0]!.message}`, { details: problems });
   if (typeof raw === 'string') return parseTarget(raw);
   const o = raw as { method?: string; url?: string; entry?: number };
   return { ...(o.method ? { method: o.method.toUpperCase() } : {}), ...(o.url ? { urlIncludes: o.url } : {}), ...(o.entry !== undefined ? { entry: o.entry } : {}) };

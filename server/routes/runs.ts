@@ -25,7 +25,7 @@ export function runRoutes(deps: RunRouteDeps): Router {
     const wait = body.wait ?? DEFAULT_WAIT_S;
     const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
-      throw new AppError('invalid_request', 'Idempotency-Key must be 1 to 200 visible ASCII characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
+      throw new AppError('invalid_request', 'Idempotency-Key must be 1 to 200 visible ASCII characters', { details: [{ path: 'Idempotency-Key', message: 'invalid' }] });
     }
     const run = await deps.runs.submit(target, { inputs: body.inputs, mode, session, idempotencyKey, webhookUrl: webhook ?? undefined });
     const finished = wait > 0 ? await deps.queue.waitFor(run.id, wait * 1000) : run;

@@ -48,7 +48,7 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
     if (body && typeof body === 'object' && !Array.isArray(body) && body.target !== undefined) {
       // Another result: learned again from the recording (any request it holds), same id and name.
       const target = targetOf(body.target, 'target')!;
-      if (!wf.recordingId || !deps.recordings) throw new AppError('invalid_request', 'This workflow has no recording to learn again from', [{ path: 'target', message: 'no recording' }]);
+      if (!wf.recordingId || !deps.recordings) throw new AppError('invalid_request', 'This workflow has no recording to learn again from', { details: [{ path: 'target', message: 'no recording' }] });
       const again = await deps.recordings.relearn(wf.recordingId, target, { workflowId: wf.id, name: wf.name });
       wf = { ...again, createdAt: wf.createdAt };
       const { target: _t, ...rest } = body;
