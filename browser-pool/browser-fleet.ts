@@ -1,38 +1,17 @@
 import type genericPool from 'generic-pool';
-import { chromium, type Browser } from 'playwright';
+import type { Browser } from 'playwright';
 import { AppError, isAppError, type Logger } from '../core/index.js';
-import { launchOptions } from './launch-options.js';
-import type { Mode, PoolMetrics } from './pool-metrics.js';
+import { launchedExecutable, reapProcessGroup } from './chromium-process.js';
+import { acquireError, type FleetOptions } from './fleet-options.js';
 import { PooledBrowser, type RetireReason, type Slot } from './pooled-browser.js';
-import { findProcessByArg, groupAlive } from './processes.js';
+import { findProcessByArg } from './processes.js';
 import { gp, SlotEvictor } from './slot-evictor.js';
 
-export type { Slot };
-
-export interface FleetOptions {
-  mode: Mode;
-  min: number;
-  max: number;
-  contextsPerBrowser: number;
-  acquireTimeoutMs: number;
-  maxWaiting: number;
-  retireAfterLeases: number;
-  maxAgeMs: number;
-  idleTimeoutMs: number;
-  executablePath: string | undefined;
-  marker: string;
-  /** The X display headed browsers use. */
-  display?: string;
-  logger: Logger;
-  metrics: PoolMetrics;
-  onChange: () => void;
-}
+export type { Slot, FleetOptions };
 
 /** A launch failure is handed to the waiter that caused it; staler ones are dropped, not reported to later callers. */
 const FAILURE_TTL_MS = 1000;
 const CLOSE_TIMEOUT_MS = 10_000;
-/** After close, how long a browser's helper processes may take to exit before they are killed. */
-const REAP_TIMEOUT_MS = 5000;
 
 /**
  * The browsers of one mode (headless or headed) and the generic-pool of lease slots on them:
@@ -102,7 +81,7 @@ export class BrowserFleet {
     try {
       slot = await pool.acquire();
     } catch (err) {
-      throw this.acquireError(err);
+      throw acquireError(err, this.o, this.lastLaunchError);
     }
     if (slot.error) {
       void pool.destroy(slot);
@@ -152,20 +131,6 @@ export class BrowserFleet {
     }
     for (const b of this.browsers) this.retire(b, 'drain');
     await Promise.allSettled([...this.browsers].map((b) => this.closeBrowser(b)));
-  }
-
-  private acquireError(err: unknown): AppError {
-    if (isAppError(err)) return err;
-    const msg = err instanceof Error ? err.message : String(err);
-    const last = this.lastLaunchError ? ` (last launch error: ${this.lastLaunchError.message})` : '';
-    if (/max waitingClients/i.test(msg)) {
-      return new AppError('pool_exhausted', `browser pool is busy: ${this.o.max} ${this.o.mode} browser(s) in use and ${this.o.maxWaiting} lease request(s) waiting`, { retryAfter: 1 });
-    }
-    if (/timed out/i.test(msg)) {
-      return new AppError('pool_timeout', `no ${this.o.mode} browser context free within ${this.o.acquireTimeoutMs} ms${last}`, { retryAfter: 1 });
-    }
-    if (/draining/i.test(msg)) return new AppError('not_ready', 'browser pool is shutting down');
-    return new AppError('browser_error', `browser pool error: ${msg}`);
   }
 
   private validate(slot: Slot): boolean {
@@ -249,20 +214,16 @@ export class BrowserFleet {
     const started = Date.now();
     let exe = this.o.executablePath ?? 'chromium';
     try {
-      const base = launchOptions({ executablePath: this.o.executablePath, headed: this.o.mode === 'headed' });
-      exe = base.executablePath ?? exe;
-      const env: Record<string, string> = { ...(process.env as Record<string, string>), REPLAYFARM_POOL: this.o.marker };
-      if (this.o.display) env.DISPLAY = this.o.display;
-      const browser = await chromium.launch({
-        ...base,
-        args: [...(base.args ?? []), `--replayfarm-pool=${this.o.marker}`, `--replayfarm-browser=${id}`],
-        env,
-        timeout: Math.max(this.o.acquireTimeoutMs, 10_000),
-        // Shutdown belongs to the pool's drain(); Playwright still kills its browsers on process exit.
-        handleSIGINT: false,
-        handleSIGTERM: false,
-        handleSIGHUP: false,
+      const chromium = launchedExecutable({
+        id,
+        marker: this.o.marker,
+        headed: this.o.mode === 'headed',
+        executablePath: this.o.executablePath,
+        display: this.o.display,
+        timeoutMs: Math.max(this.o.acquireTimeoutMs, 10_000),
       });
+      exe = chromium.exe;
+      const browser = await chromium.launch();
       this.o.metrics.launches.inc({ mode: this.o.mode, outcome: 'ok' });
       this.lastLaunchError = undefined;
       this.log.info('browser launched', { browser: id, ms: Date.now() - started });
@@ -289,22 +250,8 @@ export class BrowserFleet {
     void this.reap(b).finally(() => this.forget(b));
   }
 
-  /**
-   * Waits for every process of the browser's group to exit (Playwright's close resolves when the
-   * main process is gone, its helpers may take a moment), then SIGKILLs whatever is left.
-   */
-  private async reap(b: PooledBrowser): Promise<void> {
-    const pgid = b.pid;
-    if (pgid === undefined) return;
-    const end = Date.now() + REAP_TIMEOUT_MS;
-    while (groupAlive(pgid) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    if (!groupAlive(pgid)) return;
-    this.log.warn('killing leftover browser processes', { browser: b.id, pgid });
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+  private reap(b: PooledBrowser): Promise<void> {
+    return reapProcessGroup(b.pid, b.id, this.log);
   }
 
   private forget(b: PooledBrowser): void {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { BrowserContextOptions } from 'playwright';
 import { AppError, isAppError, type Logger } from '../core/index.js';
 import { BrowserFleet, type Slot } from './browser-fleet.js';
@@ -6,45 +5,9 @@ import { EgressProxy } from './egress-proxy.js';
 import { resolveExecutable } from './launch-options.js';
 import { PoolLease } from './pool-lease.js';
 import { poolMetrics, type Mode, type PoolMetrics } from './pool-metrics.js';
+import { resolvePoolOptions, type ResolvedPoolOptions } from './browser-pool-options.js';
 import type { BrowserPoolOptions, Lease, LeaseOptions, PoolStats } from './types.js';
 import { XvfbDisplay } from './xvfb-display.js';
-
-type Resolved = Required<Omit<BrowserPoolOptions, 'executablePath'>> & { executablePath: string | undefined };
-
-function validate(opts: BrowserPoolOptions): Resolved {
-  const o: Resolved = {
-    min: opts.min ?? 0,
-    max: opts.max ?? 2,
-    contextsPerBrowser: opts.contextsPerBrowser ?? 4,
-    acquireTimeoutMs: opts.acquireTimeoutMs ?? 30_000,
-    maxWaiting: opts.maxWaiting ?? 16,
-    retireAfterLeases: opts.retireAfterLeases ?? 100,
-    maxAgeMs: opts.maxAgeMs ?? 30 * 60_000,
-    idleTimeoutMs: opts.idleTimeoutMs ?? 5 * 60_000,
-    maxLeaseMs: opts.maxLeaseMs ?? 0,
-    executablePath: opts.executablePath || undefined,
-    marker: opts.marker ?? `rf-${randomBytes(5).toString('hex')}`,
-    logger: opts.logger,
-    registry: opts.registry,
-  };
-  const int = (name: keyof Resolved, min: number) => {
-    const v = o[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`BrowserPool: ${name} must be a whole number >= ${min}, got ${String(v)}`);
-  };
-  int('min', 0);
-  int('max', 1);
-  int('contextsPerBrowser', 1);
-  int('acquireTimeoutMs', 1);
-  int('maxWaiting', 0);
-  int('retireAfterLeases', 1);
-  int('maxAgeMs', 1);
-  int('idleTimeoutMs', 1);
-  int('maxLeaseMs', 0);
-  if (o.min > o.max) throw new TypeError(`BrowserPool: min (${o.min}) must not exceed max (${o.max})`);
-  if (!/^[A-Za-z0-9_-]+$/.test(o.marker)) throw new TypeError('BrowserPool: marker may hold only letters, digits, - and _');
-  if (!o.logger || !o.registry) throw new TypeError('BrowserPool: logger and registry are required');
-  return o;
-}
 
 /**
  * Pooled Playwright browsers; a lease is a fresh isolated BrowserContext on one of them.
@@ -52,7 +15,7 @@ function validate(opts: BrowserPoolOptions): Resolved {
  * started on first use). See BrowserPoolOptions for limits, retirement and timeouts.
  */
 export class BrowserPool {
-  private readonly o: Resolved;
+  private readonly o: ResolvedPoolOptions;
   private readonly log: Logger;
   private readonly metrics: PoolMetrics;
   private readonly fleets = new Map<Mode, BrowserFleet>();
@@ -64,7 +27,7 @@ export class BrowserPool {
   private meanLeaseSeconds = 1;
 
   constructor(opts: BrowserPoolOptions) {
-    this.o = validate(opts);
+    this.o = resolvePoolOptions(opts);
     this.log = this.o.logger.child({ module: 'browser-pool' });
     this.metrics = poolMetrics(this.o.registry);
     this.xvfb = new XvfbDisplay({ logger: this.log });

@@ -1,31 +1,10 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AppError, isAppError, type AddressPolicy, type Logger } from '../core/index.js';
+import { AppError, isAppError, type Logger } from '../core/index.js';
+import { resolveEgressOptions, type EgressProxyOptions, type ResolvedEgressOptions } from './egress-proxy-options.js';
 
-/** What a lease's egress proxy lets through; given by the lease's owner (see LeaseOptions.egress). */
-export interface EgressRules {
-  /**
-   * Judges addresses. The proxy resolves each host once with it (every address the name has must
-   * be allowed) and connects only to an address it checked, so neither a redirect hop nor a name
-   * that answers differently the second time (DNS rebinding) gets past it. Required.
-   */
-  policy: Pick<AddressPolicy, 'resolve'>;
-  /**
-   * A further check by host (lower case, IPv6 without brackets) and port, made before any lookup:
-   * why the connection is refused, or undefined to go on to the policy. Default: every host and port.
-   */
-  allow?: (host: string, port: number) => string | undefined;
-  /** Told of each refused connection: host, port and reason (never the URL: it may carry secrets). Default: nothing. */
-  onRefused?: (host: string, port: number, why: string) => void;
-}
-
-export interface EgressProxyOptions extends EgressRules {
-  /** Parent logger; the proxy logs as `module: 'egress-proxy'`. Required. */
-  logger: Logger;
-  /** Longest wait for the TCP connect to a checked address, ms. Default 30000. */
-  connectTimeoutMs?: number;
-}
+export type { EgressProxyOptions, EgressRules } from './egress-proxy-options.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus the proxy's own: never forwarded, in either direction. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -43,19 +22,14 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transf
  * would be shown, and recorded, as the site's answer.
  */
 export class EgressProxy {
-  private readonly o: Required<Omit<EgressProxyOptions, 'allow'>> & Pick<EgressProxyOptions, 'allow'>;
+  private readonly o: ResolvedEgressOptions;
   private readonly log: Logger;
   private server: Server | undefined;
   private readonly sockets = new Set<Duplex>();
   private closing: Promise<void> | undefined;
 
   constructor(opts: EgressProxyOptions) {
-    if (!opts?.policy || typeof opts.policy.resolve !== 'function') throw new TypeError('EgressProxy: policy is required');
-    if (!opts.logger) throw new TypeError('EgressProxy: logger is required');
-    if (opts.allow !== undefined && typeof opts.allow !== 'function') throw new TypeError('EgressProxy: allow must be a function');
-    const connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;
-    if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0)) throw new TypeError(`EgressProxy: connectTimeoutMs must be a positive whole number, got ${String(connectTimeoutMs)}`);
-    this.o = { onRefused: () => undefined, ...opts, connectTimeoutMs };
+    this.o = resolveEgressOptions(opts);
     this.log = opts.logger.child({ module: 'egress-proxy' });
   }
 

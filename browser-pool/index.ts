@@ -1,5 +1,6 @@
 export { BrowserPool } from './browser-pool.js';
-export { EgressProxy, type EgressProxyOptions, type EgressRules } from './egress-proxy.js';
+export { EgressProxy } from './egress-proxy.js';
+export type { EgressProxyOptions, EgressRules } from './egress-proxy-options.js';
 export { launchOptions, resolveExecutable, chromiumArgs, SYSTEM_CHROMIUM } from './launch-options.js';
 export { performAction } from './perform-action.js';
 export { poolProcesses, type BrowserProcess } from './processes.js';

@@ -1,8 +1,8 @@
 import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright';
 import type { Logger, Registry } from '../core/index.js';
-import type { EgressRules } from './egress-proxy.js';
+import type { EgressRules } from './egress-proxy-options.js';
 
-/** Options of a BrowserPool; validated once by the constructor. */
+/** Options of a BrowserPool; validated once by the constructor (schema and defaults: browser-pool-options.ts). */
 export interface BrowserPoolOptions {
   /** Browsers kept warm (launched by start() and kept while idle). Default 0. */
   min?: number;

@@ -1,3 +1,5 @@
+import { hasHashTag, isClusterUrl } from './redis-url.js';
+
 /**
  * Configuration, read from environment variables once at start-up (12-factor) and validated.
  * A bad value stops start-up with a ConfigError that names the variable.
@@ -119,7 +121,7 @@ const redisUrl = (raw: string) => {
   } catch {
     throw new Error(`expected a redis:// URL, got "${raw}"`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`expected a redis:// or rediss:// URL, got "${raw}"`);
+  if (!['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:'].includes(u.protocol)) throw new Error(`expected a redis://, rediss:// or redis+cluster:// URL, got "${raw}"`);
   return raw;
 };
 
@@ -133,8 +135,8 @@ const secretKey = (raw: string) => {
 export const CONFIG_VARS: ConfigVar[] = [
   { env: 'HOST', key: 'host', default: '127.0.0.1', doc: 'Address the API listens on', parse: str },
   { env: 'PORT', key: 'port', default: '3000', doc: 'Port the API listens on (0 = any free port)', parse: int(0, 65535) },
-  { env: 'REDIS_URL', key: 'redisUrl', default: 'redis://127.0.0.1:6379', doc: 'Redis for storage and the run queue', parse: redisUrl },
-  { env: 'KEY_PREFIX', key: 'keyPrefix', default: 'rf:', doc: 'Prefix of every Redis key and queue name', parse: str },
+  { env: 'REDIS_URL', key: 'redisUrl', default: 'redis://127.0.0.1:6379', doc: 'Redis for storage and the run queue. A Redis Cluster: `redis+cluster://host:port` (`rediss+cluster://` for TLS) naming any one of its nodes; `KEY_PREFIX` must then hold a hash tag such as `{rf}:`', parse: redisUrl },
+  { env: 'KEY_PREFIX', key: 'keyPrefix', default: 'rf:', doc: 'Prefix of every Redis key and queue name. On a Redis Cluster it must contain a hash tag (`{rf}:`): every key then shares one slot, as the queue\'s scripts need', parse: str },
   { env: 'API_KEYS', key: 'apiKeys', default: '', doc: 'Comma-separated API keys; when set, every /v1 call needs `Authorization: Bearer <key>`', parse: list },
   { env: 'LOG_LEVEL', key: 'logLevel', default: 'info', doc: 'error, warn, info, http, verbose, debug', parse: oneOf('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly') },
   { env: 'LOG_FORMAT', key: 'logFormat', default: 'auto', doc: 'json (one JSON object a line), pretty, or auto (pretty on a TTY)', parse: oneOf('auto', 'json', 'pretty') },
@@ -189,6 +191,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }
   }
   const cfg = { ...(out as unknown as Config), ...overrides };
+  // bull and our Lua scripts touch several keys at once: on a cluster they must share a slot
+  if (isClusterUrl(cfg.redisUrl) && !hasHashTag(cfg.keyPrefix)) {
+    throw new ConfigError('KEY_PREFIX', `"${cfg.keyPrefix}" has no hash tag, which a Redis Cluster needs (REDIS_URL is a redis+cluster:// URL): set KEY_PREFIX={rf}: or another prefix with {…}`);
+  }
   if (cfg.poolMin > cfg.poolMax) throw new ConfigError('POOL_MIN', `must not exceed POOL_MAX (${cfg.poolMax})`);
   if (cfg.breakerMaxResetMs < cfg.breakerResetMs) throw new ConfigError('BREAKER_MAX_RESET_MS', `must be at least BREAKER_RESET_MS (${cfg.breakerResetMs})`);
   // history is trimmed on enqueue: a limit below the runs one workflow may have in flight would drop queued runs

@@ -3,8 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
+import { createCluster } from './redis-cluster.js';
+import { isClusterUrl } from './redis-url.js';
 
 export type { Redis };
+export { hasHashTag, isClusterUrl, redactRedisUrl } from './redis-url.js';
 
 /**
  * An ioredis client that fails fast while Redis is away (no offline queue, one retry per
@@ -13,7 +16,7 @@ export type { Redis };
  * first command (or connect()): a composition root builds it without I/O.
  */
 export function createRedis(url: string, opts: RedisOptions = {}): Redis {
-  return new Redis(url, {
+  return connectRedis(url, {
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -22,6 +25,17 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
     ...opts,
   });
 }
+
+/**
+ * A client for REDIS_URL with exactly `opts` (no defaults of ours): a plain ioredis client, or for
+ * a `redis+cluster://` URL an ioredis Cluster. A Cluster answers the same commands (it is typed
+ * as Redis so that callers stay one code path); what differs (SCAN, duplicate) RedisStore handles.
+ */
+export function connectRedis(url: string, opts: RedisOptions = {}): Redis {
+  if (isClusterUrl(url)) return createCluster(url, opts) as unknown as Redis;
+  return new Redis(url, opts);
+}
+
 
 /**
  * A Lua script kept in a `.lua` file of its own (bullmq's src/commands), with named keys and

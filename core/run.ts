@@ -13,6 +13,8 @@ export interface RunStep {
   httpStatus?: number;
   /** Why the step failed, in plain words (`s3 (POST /x) answered 401`); kept when a repair then made it succeed. */
   reason?: string;
+  /** Browser-mode steps (`a1`, `a2`, …): the action run, e.g. `click role=button[name="Save"]`; a typed value shows as `[input name]`, never itself. */
+  action?: string;
 }
 
 export interface RunOutput {

@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import type { ErrorDetail } from './errors.js';
 
@@ -11,10 +12,19 @@ import type { ErrorDetail } from './errors.js';
 
 export type JsonSchema = Record<string, unknown>;
 
-/** An ajv for our schemas: all errors at once; OpenAPI's `nullable` and `discriminator`; `x-error`, a schema's own message for what it refuses. */
+/** ajv, loaded on the first createAjv(): a one-shot CLI run compiles no schema and need not pay for it. */
+let AjvClass: typeof Ajv | undefined;
+
+/**
+ * An ajv for our schemas: all errors at once; OpenAPI's `nullable` and `discriminator`; `x-error`,
+ * a schema's own message for what it refuses; `x-kind`, a value JSON cannot describe (a logger, a
+ * callback: see core/options.ts).
+ */
 export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, discriminator: true, strictTypes: false, verbose: true });
+  AjvClass ??= (createRequire(import.meta.url)('ajv') as { Ajv: typeof Ajv }).Ajv;
+  const ajv = new AjvClass({ allErrors: true, discriminator: true, strictTypes: false, verbose: true });
   ajv.addKeyword({ keyword: 'x-error', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-kind', schemaType: 'string', errors: false, validate: (kind: string, data: unknown) => isKind(kind, data) });
   ajv.addKeyword('example'); // OpenAPI 3.0's annotation
 
   // Formats the documents use; `uri` is what `new URL` takes (the `pattern` next to it narrows the scheme).
@@ -23,6 +33,11 @@ export function createAjv(): Ajv {
   ajv.addFormat('password', true);
   ajv.addFormat('binary', true);
   return ajv;
+}
+
+function isKind(kind: string, data: unknown): boolean {
+  if (kind === 'function') return typeof data === 'function';
+  return (typeof data === 'object' && data !== null) || typeof data === 'function';
 }
 
 /** A string that is one of `values` (an `enum`, where TypeBox's literals would write `const`, which OpenAPI 3.0 refuses). */
@@ -131,6 +146,8 @@ function messageOf(e: ErrorObject): string {
     case 'minimum':
     case 'maximum':
       return `must be ${p.comparison} ${p.limit}`;
+    case 'x-kind':
+      return parent['x-kind'] === 'function' ? 'must be a function' : 'must be an object';
     case 'discriminator':
       return `must be one of ${((parent.oneOf as JsonSchema[]) ?? []).flatMap((b) => ((b.properties as Record<string, JsonSchema>)?.[p.tag]?.enum as string[]) ?? []).join(', ')}`;
     default:

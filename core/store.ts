@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import type { RedisOptions } from 'ioredis';
+import { Cluster, type RedisOptions } from 'ioredis';
 import { AppError } from './errors.js';
 import { commandArgs, luaCommand, type LuaCommand, type Redis } from './redis.js';
 import { SecretBox } from './secret-box.js';
@@ -34,11 +34,15 @@ const isRecordId = (id: string): boolean => typeof id === 'string' && id !== '' 
 export class RedisStore {
   private readonly redis: Redis;
   readonly prefix: string;
+  /** Why the client last failed to connect: a command refused meanwhile says only "Stream isn't writeable…". */
+  private lastError?: Error;
 
   constructor(opts: RedisStoreOptions) {
     if (!opts.redis) throw new Error('RedisStore: redis is required');
     this.redis = opts.redis;
     this.prefix = opts.prefix ?? '';
+    this.redis.on('error', (err: Error) => (this.lastError = err));
+    this.redis.on('ready', () => (this.lastError = undefined));
   }
 
   key(...parts: string[]): string {
@@ -76,9 +80,39 @@ export class RedisStore {
     });
   }
 
-  /** A new connection to the same server (pub/sub subscribers): the caller owns it and closes it. */
+  /** A new connection to the same server or cluster (pub/sub subscribers): the caller owns it and closes it. */
   duplicate(opts: RedisOptions = {}): Redis {
-    return this.redis.duplicate(opts);
+    const r = this.redis as unknown;
+    if (!(r instanceof Cluster)) return this.redis.duplicate(opts);
+    const { lazyConnect, enableOfflineQueue, enableReadyCheck, ...node } = opts;
+    const level = Object.fromEntries(Object.entries({ lazyConnect, enableOfflineQueue, enableReadyCheck }).filter(([, v]) => v !== undefined));
+    return r.duplicate(undefined, { ...level, redisOptions: { ...r.options.redisOptions, ...node } }) as unknown as Redis;
+  }
+
+  /** Whether the client is a Redis Cluster's (REDIS_URL `redis+cluster://`). */
+  get isCluster(): boolean {
+    return (this.redis as unknown) instanceof Cluster;
+  }
+
+  /**
+   * The servers that hold keys: the one server, or every master of a cluster (a SCAN or CONFIG
+   * GET must ask each). Their commands are not guarded: go through call().
+   */
+  servers(): Redis[] {
+    const r = this.redis as unknown;
+    return r instanceof Cluster ? r.nodes('master') : [this.redis];
+  }
+
+  /** Follows the client's connection: `listener('down', error)` on an error, `listener('up')` when ready again. */
+  onConnection(listener: (state: 'up' | 'down', error?: Error) => void): () => void {
+    const up = () => listener('up');
+    const down = (err: Error) => listener('down', err);
+    this.redis.on('ready', up);
+    this.redis.on('error', down);
+    return () => {
+      this.redis.off('ready', up);
+      this.redis.off('error', down);
+    };
   }
 
   /**
@@ -184,10 +218,9 @@ export class RedisStore {
    */
   async secretBox(configured: string | undefined): Promise<SecretBox> {
     if (configured) return SecretBox.fromString(configured);
-    // the generated key lives in Redis: wait for a client that is still connecting
-    await this.ping(10_000).catch(() => {
-      throw new AppError('redis_unavailable', 'Redis is not reachable, and without SECRET_KEY the encryption key is kept there: start Redis or set SECRET_KEY');
-    });
+    // the generated key lives in Redis: wait for a client that is still connecting (a failure
+    // is redis_unavailable with its cause: the CLI names REDIS_URL and what to do)
+    await this.ping(10_000);
     const k = this.key('secret-key');
     await this.guard(() => this.redis.set(k, randomBytes(32).toString('hex'), 'NX'));
     const raw = await this.guard(() => this.redis.get(k));
@@ -201,26 +234,33 @@ export class RedisStore {
    */
   async deleteMatching(pattern: string): Promise<string[]> {
     const deleted: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.guard(() => this.redis.scan(cursor, 'MATCH', globEscape(this.prefix) + pattern, 'COUNT', 1000));
-      cursor = next;
-      if (keys.length) {
-        await this.guard(() => this.redis.unlink(...keys));
-        deleted.push(...keys);
-      }
-    } while (cursor !== '0');
+    await this.guard(() => this.scanDelete(globEscape(this.prefix) + pattern, 1000, deleted));
     return deleted;
   }
 
   /** Deletes every key under the prefix (tests clean up with this). */
   async clear(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.prefix + '*', 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await this.redis.del(...keys);
-    } while (cursor !== '0');
+    await this.scanDelete(this.prefix + '*', 500, []);
+  }
+
+  /**
+   * SCAN and UNLINK on each server (a cluster's keys are spread over its masters, and SCAN sees one
+   * node only). On a cluster each key goes alone: a node holds many slots, and UNLINK of keys from
+   * two slots is refused there even when one node holds both.
+   */
+  private async scanDelete(match: string, count: number, deleted: string[]): Promise<void> {
+    const cluster = this.isCluster;
+    for (const server of this.servers()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await server.scan(cursor, 'MATCH', match, 'COUNT', count);
+        cursor = next;
+        if (keys.length === 0) continue;
+        if (cluster) await keys.reduce((p, k) => p.unlink(k), server.pipeline()).exec();
+        else await server.unlink(...keys);
+        deleted.push(...keys);
+      } while (cursor !== '0');
+    }
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -228,7 +268,8 @@ export class RedisStore {
       return await fn();
     } catch (err) {
       if (err instanceof AppError) throw err;
-      throw new AppError('redis_unavailable', 'Redis is not reachable', { retryAfter: 5, cause: err });
+      const offline = /Stream isn't writeable|Connection is closed|enableOfflineQueue/.test(String((err as Error)?.message));
+      throw new AppError('redis_unavailable', 'Redis is not reachable', { retryAfter: 5, cause: offline && this.lastError ? this.lastError : err });
     }
   }
 }

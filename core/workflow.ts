@@ -2,7 +2,11 @@
  * The Workflow model: what the learner (recorder/) produces and the replayer (replayer/) runs.
  * The two never import each other; they meet here. Stored as JSON in Redis, returned by the API.
  */
-export const WORKFLOW_SCHEMA_VERSION = 1;
+/**
+ * 2: headers every step sends alike are stored once in `Workflow.headers`; workflow-format.ts
+ * merges them back (stepHeaders) and migrates a version-1 workflow into this shape.
+ */
+export const WORKFLOW_SCHEMA_VERSION = 2;
 
 /**
  * Text with `{{name}}` placeholders naming workflow variables. The replayer encodes a value for
@@ -58,12 +62,20 @@ export type StepBody =
   | { kind: 'text'; mimeType: string; template: Template }
   | { kind: 'binary'; mimeType: string; base64: string };
 
+export interface HeaderTemplate {
+  name: string;
+  value: Template;
+}
+
 export interface StepRequest {
   method: string;
   /** Absolute URL template. */
   url: Template;
-  /** Without Cookie (the jar sends cookies), Host, Content-Length or HTTP/2 pseudo-headers. */
-  headers: Array<{ name: string; value: Template }>;
+  /**
+   * Without Cookie (the jar sends cookies), Host, Content-Length or HTTP/2 pseudo-headers; and
+   * without the workflow's common headers (`Workflow.headers`), which stepHeaders merges back in.
+   */
+  headers: HeaderTemplate[];
   body?: StepBody;
 }
 
@@ -170,6 +182,8 @@ export interface Workflow {
   updatedAt: string;
   /** The only origins (scheme://host:port) a replay may contact. */
   origins: string[];
+  /** Headers every step sends with the same value, stored once (schema version 2); absent when none. */
+  headers?: HeaderTemplate[];
   steps: WorkflowStep[];
   variables: Variable[];
   inputs: WorkflowInput[];

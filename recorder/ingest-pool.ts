@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import { AppError, newId, SecretBox } from '../core/index.js';
+import { Type } from '@sinclair/typebox';
+import { AppError, intOption, newId, objectOption, optionError, readOptions, SecretBox } from '../core/index.js';
 import type { Logger, Recording, RedisStore, Registry, Workflow } from '../core/index.js';
 import type { IngestOutcome, IngestTask, IngestWorkerData } from './ingest-worker.js';
 import type { TargetSpec } from './learner/index.js';
@@ -41,6 +42,20 @@ export interface IngestOptions {
   target?: TargetSpec;
 }
 
+/** IngestPoolOptions as a schema (the interface above documents each field): bounds and defaults in one place. */
+export const IngestPoolOptionsSchema = Type.Object({
+  store: objectOption<RedisStore>(),
+  logger: objectOption<Logger>(),
+  registry: objectOption<Registry>(),
+  secretBox: objectOption<SecretBox>(),
+  sealKey: objectOption<Buffer>(),
+  harLimitBytes: intOption(1),
+  threads: intOption(1, 1),
+  maxQueue: intOption(0, 8),
+  idleTimeoutMs: intOption(0, 60_000),
+  closeTimeoutMs: intOption(0, 10_000),
+});
+
 /** Lowers the threads' scheduling priority (Linux, when @napi-rs/nice is installed), so that the API thread wins a busy CPU. */
 const NICE = 5;
 /** Bytes a blob is written to Redis in at a time (see putCompressedBlob). */
@@ -60,14 +75,8 @@ export class IngestPool {
   private closing?: Promise<void>;
 
   constructor(opts: IngestPoolOptions) {
-    for (const k of ['store', 'logger', 'registry', 'secretBox', 'sealKey'] as const) if (!opts?.[k]) throw new TypeError(`IngestPool: ${k} is required`);
-    if (!Number.isInteger(opts.harLimitBytes) || opts.harLimitBytes < 1) throw new TypeError(`IngestPool: harLimitBytes must be a positive integer, got ${opts.harLimitBytes}`);
-    for (const k of ['threads', 'maxQueue', 'idleTimeoutMs', 'closeTimeoutMs'] as const) {
-      const v = opts[k];
-      if (v !== undefined && (!Number.isInteger(v) || v < (k === 'threads' ? 1 : 0))) throw new TypeError(`IngestPool: ${k} must be a whole number${k === 'threads' ? ' >= 1' : ''}, got ${v}`);
-    }
-    if (!keyMatches(opts.secretBox, opts.sealKey)) throw new TypeError('IngestPool: sealKey is not the key of secretBox');
-    this.o = { threads: 1, maxQueue: 8, idleTimeoutMs: 60_000, closeTimeoutMs: 10_000, ...opts };
+    this.o = readOptions<Required<IngestPoolOptions>>(IngestPoolOptionsSchema, opts, 'IngestPool');
+    if (!keyMatches(opts.secretBox, opts.sealKey)) throw optionError('IngestPool', 'sealKey', 'is not the key of secretBox');
     this.log = opts.logger.child({ module: 'recorder' });
     this.metrics = recorderMetrics(opts.registry);
     const worker = workerFile();

@@ -1,4 +1,5 @@
-import type { Logger, Recording, RedisStore } from '../core/index.js';
+import { Type } from '@sinclair/typebox';
+import { intOption, objectOption, readOptions, type Logger, type Recording, type RedisStore } from '../core/index.js';
 
 export interface RecordingLivenessOptions {
   store: RedisStore;
@@ -6,6 +7,12 @@ export interface RecordingLivenessOptions {
   /** A recording whose process has not said it is alive for this long is orphaned. */
   livenessMs: number;
 }
+
+export const RecordingLivenessOptionsSchema = Type.Object({
+  store: objectOption<RedisStore>(),
+  logger: objectOption<Logger>(),
+  livenessMs: intOption(100),
+});
 
 /**
  * Which open recordings still have a process behind them. A recording lives in the memory of the
@@ -18,8 +25,10 @@ export class RecordingLiveness {
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
 
-  constructor(private readonly o: RecordingLivenessOptions) {
-    if (!Number.isInteger(o.livenessMs) || o.livenessMs < 100) throw new TypeError(`RecordingLiveness: livenessMs must be a whole number >= 100, got ${o.livenessMs}`);
+  private readonly o: RecordingLivenessOptions;
+
+  constructor(opts: RecordingLivenessOptions) {
+    this.o = readOptions<RecordingLivenessOptions>(RecordingLivenessOptionsSchema, opts, 'RecordingLiveness');
   }
 
   private get openSet(): string {
@@ -71,8 +80,8 @@ export class RecordingLiveness {
       }
       await this.sweep(mine);
     } catch (err) {
-      // Redis away: the next tick tries again.
-      this.o.logger.warn('recording liveness check failed', { error: (err as Error).message });
+      // Redis away: the next tick tries again (server/redis-watch.ts says so once, not every tick).
+      if ((err as { code?: string }).code !== 'redis_unavailable') this.o.logger.warn('recording liveness check failed', { error: (err as Error).message });
     }
   }
 

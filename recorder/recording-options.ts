@@ -1,7 +1,8 @@
 /** What a RecordingManager and one recording are given, and how each is checked before use. */
 import { tmpdir } from 'node:os';
 import type { BrowserPool } from '../browser-pool/index.js';
-import { AddressPolicy, AppError } from '../core/index.js';
+import { Type } from '@sinclair/typebox';
+import { AddressPolicy, AppError, functionOption, intOption, numberOption, objectOption, readOptions } from '../core/index.js';
 import type { Logger, Recording, RedisStore, Registry, SecretBox, Workflow } from '../core/index.js';
 
 export interface RecordingManagerOptions {
@@ -49,14 +50,29 @@ export interface RecordingResult {
   workflow: Workflow;
 }
 
+/** RecordingManagerOptions as a schema (the interface above documents each field): bounds and defaults in one place. */
+export const RecordingManagerOptionsSchema = Type.Object({
+  pool: Type.Object({ lease: functionOption<BrowserPool['lease']>() }),
+  store: objectOption<RedisStore>(),
+  logger: objectOption<Logger>(),
+  registry: objectOption<Registry>(),
+  secretBox: objectOption<SecretBox>(),
+  harDir: Type.Optional(Type.String({ minLength: 1 })),
+  idleTimeoutMs: intOption(1),
+  maxDurationMs: intOption(1),
+  maxConcurrent: intOption(1),
+  harLimitBytes: intOption(1),
+  actionTimeoutMs: numberOption(1, 15_000),
+  livenessMs: intOption(100, 30_000),
+  policy: Type.Optional(objectOption<AddressPolicy>()),
+});
+
 /** Checks the manager's options once, at construction, and fills in the defaults. */
 export function resolveManagerOptions(opts: RecordingManagerOptions): Required<RecordingManagerOptions> {
-  for (const k of ['pool', 'store', 'logger', 'registry', 'secretBox'] as const) if (!opts?.[k]) throw new TypeError(`RecordingManager: ${k} is required`);
-  for (const k of ['idleTimeoutMs', 'maxDurationMs', 'maxConcurrent', 'harLimitBytes'] as const) {
-    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new TypeError(`RecordingManager: ${k} must be a positive integer, got ${opts[k]}`);
-  }
-  if (opts.actionTimeoutMs !== undefined && !(opts.actionTimeoutMs > 0)) throw new TypeError('RecordingManager: actionTimeoutMs must be positive');
-  return { harDir: tmpdir(), actionTimeoutMs: 15_000, livenessMs: 30_000, ...opts, policy: opts.policy ?? new AddressPolicy({ allowLoopback: true, allowPrivate: true }) } as Required<RecordingManagerOptions>;
+  const o = readOptions<Required<RecordingManagerOptions>>(RecordingManagerOptionsSchema, opts, 'RecordingManager');
+  o.harDir ??= tmpdir();
+  o.policy ??= new AddressPolicy({ allowLoopback: true, allowPrivate: true });
+  return o;
 }
 
 /** A start request's headed flag and name (startUrl and actions are checked on their own). */

@@ -11,6 +11,7 @@ import type { ReplayMetrics } from './replay-metrics.js';
 import { knownParts, requestMatcher, type Matcher } from './request-matcher.js';
 import type { RunInputs } from './run-inputs.js';
 import { stringify } from './variable-scope.js';
+import { actionLabel } from './action-label.js';
 
 export interface BrowserRunnerOptions {
   pool: BrowserPool;
@@ -230,12 +231,12 @@ export class BrowserRunner {
       try {
         await lease.guard(() => performAction(page, a, { value, timeoutMs: Math.min(this.o.actionTimeoutMs, remaining) }));
       } catch (err) {
-        steps.push({ id: `a${i + 1}`, status: 'failed', ms: Math.round(performance.now() - started), attempts: 1 });
+        steps.push({ id: `a${i + 1}`, action: actionLabel(a), status: 'failed', ms: Math.round(performance.now() - started), attempts: 1 });
         throw err;
       }
       const ms = performance.now() - started;
       this.o.metrics.stepDuration.observe({ mode: 'browser' }, ms / 1000);
-      steps.push({ id: `a${i + 1}`, status: 'succeeded', ms: Math.round(ms), attempts: 1 });
+      steps.push({ id: `a${i + 1}`, action: actionLabel(a), status: 'succeeded', ms: Math.round(ms), attempts: 1 });
     }
   }
 

@@ -1,6 +1,7 @@
 import { AppError } from '../core/index.js';
+import { resolveBreakerOptions, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker-options.js';
 
-export type CircuitState = 'closed' | 'open' | 'half_open';
+export type { CircuitBreakerOptions, CircuitState };
 
 /**
  * What a caller waits with while another caller's trial request decides an origin's fate. A run's
@@ -16,24 +17,6 @@ export interface BreakerWaiter {
   removeListener(event: 'abort', listener: () => void): unknown;
   /** Called when the deadline passes during a wait (RunAbort: aborts the run with its deadline reason). */
   expire?(): void;
-}
-
-export interface CircuitBreakerOptions {
-  /** Consecutive transient failures of an origin that open its circuit. Default 5. */
-  failureThreshold?: number;
-  /** How long a newly opened circuit fails fast before the next request becomes its trial (ms). Default 5000. */
-  resetMs?: number;
-  /** Each failed trial doubles the open period, up to this (ms); a success brings it back to resetMs. Default the larger of 60000 and resetMs. */
-  maxResetMs?: number;
-  /**
-   * Longest a trial may keep the others waiting without an answer (its run was cancelled, or it
-   * failed in a way that says nothing about the site): then the next caller becomes the trial (ms).
-   * Default 30000.
-   */
-  trialTimeoutMs?: number;
-  clock?: () => number;
-  /** Called on every state change (metrics). */
-  onState?: (origin: string, state: CircuitState) => void;
 }
 
 interface Trial {
@@ -73,15 +56,12 @@ export class CircuitBreaker {
   private readonly circuits = new Map<string, Circuit>();
 
   constructor(opts: CircuitBreakerOptions = {}) {
-    this.threshold = opts.failureThreshold ?? 5;
-    this.resetMs = opts.resetMs ?? 5000;
-    this.maxResetMs = opts.maxResetMs ?? Math.max(60_000, this.resetMs);
-    this.trialTimeoutMs = opts.trialTimeoutMs ?? 30_000;
-    if (!Number.isInteger(this.threshold) || this.threshold < 1) throw new TypeError('CircuitBreaker: failureThreshold must be a whole number >= 1');
-    if (!(this.resetMs >= 0) || !Number.isFinite(this.resetMs)) throw new TypeError('CircuitBreaker: resetMs must be a number >= 0');
-    if (!(this.maxResetMs >= this.resetMs) || !Number.isFinite(this.maxResetMs)) throw new TypeError('CircuitBreaker: maxResetMs must be a number >= resetMs');
-    if (!(this.trialTimeoutMs >= 1) || !Number.isFinite(this.trialTimeoutMs)) throw new TypeError('CircuitBreaker: trialTimeoutMs must be a number >= 1');
-    this.clock = opts.clock ?? Date.now;
+    const o = resolveBreakerOptions(opts);
+    this.threshold = o.failureThreshold;
+    this.resetMs = o.resetMs;
+    this.maxResetMs = o.maxResetMs;
+    this.trialTimeoutMs = o.trialTimeoutMs;
+    this.clock = o.clock;
     this.onState = opts.onState;
   }
 

@@ -1,4 +1,4 @@
-import type { Extractor, Variable, Workflow, WorkflowInput } from '../core/index.js';
+import { stepHeaders, type Extractor, type Variable, type Workflow, type WorkflowInput } from '../core/index.js';
 import { compilePatterns, type DetectContext } from './break-detector.js';
 import { inputSpecs } from './run-inputs.js';
 import { VariableScope } from './variable-scope.js';
@@ -65,7 +65,7 @@ export function compileWorkflow(wf: Workflow): CompiledWorkflow {
     lastBootstrap: wf.steps.reduce((acc, s, i) => (s.bootstrap ? i : acc), -1),
     inputSpecs: inputSpecs(wf),
     targets: (wf.origins ?? []).map(target),
-    idempotent: wf.steps.map((s) => s.idempotent === true || s.request.headers.some((h) => h.name.toLowerCase() === 'idempotency-key')),
+    idempotent: wf.steps.map((s) => s.idempotent === true || stepHeaders(wf.headers, s.request.headers).some((h) => h.name.toLowerCase() === 'idempotency-key')),
   };
   cache.set(wf, c);
   return c;
@@ -123,7 +123,7 @@ export function sessionTokens(wf: Workflow): { tokens: string[]; neededTokens: s
   for (const s of wf.steps) {
     if (s.bootstrap) continue;
     const r = s.request;
-    const texts = [r.url, ...r.headers.map((h) => h.value)];
+    const texts = [r.url, ...stepHeaders(wf.headers, r.headers).map((h) => h.value)];
     if (r.body?.kind === 'json') texts.push(JSON.stringify(r.body.template));
     else if (r.body?.kind === 'form' || r.body?.kind === 'multipart') texts.push(...r.body.fields.map((f) => f.value));
     else if (r.body?.kind === 'text') texts.push(r.body.template);

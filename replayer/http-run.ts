@@ -106,7 +106,7 @@ export class HttpStepRunner {
   private request(step: WorkflowStep, i: number): { req: HttpRequest; origin: string } {
     let req: HttpRequest;
     try {
-      req = buildRequest(step, this.scope, this.wf.origins[0]);
+      req = buildRequest(step, this.scope, this.wf.origins[0], this.wf.headers);
     } catch (err) {
       if (err instanceof MissingValueError) {
         this.steps[i]!.status = 'failed';

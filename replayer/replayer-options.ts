@@ -1,4 +1,6 @@
 import type { BrowserPool } from '../browser-pool/index.js';
+import { Type } from '@sinclair/typebox';
+import { boolOption, functionOption, intOption, numberOption, objectOption, readOptions } from '../core/index.js';
 import type { Logger, RedisStore, Registry, Run, SecretBox } from '../core/index.js';
 
 export interface ReplayerOptions {
@@ -52,3 +54,29 @@ export interface RunRequest {
 }
 
 export type RunResult = Pick<Run, 'status' | 'mode' | 'output' | 'steps' | 'fallback' | 'error' | 'durationMs'>;
+
+/** ReplayerOptions as a schema (the interface above documents each field): bounds and defaults in one place. */
+export const ReplayerOptionsSchema = Type.Object({
+  store: objectOption<RedisStore>(),
+  pool: objectOption<BrowserPool>(),
+  logger: objectOption<Logger>(),
+  registry: objectOption<Registry>(),
+  secretBox: objectOption<SecretBox>(),
+  allowLoopback: boolOption(false),
+  allowPrivate: boolOption(false),
+  stepTimeoutMs: numberOption(1, 15_000),
+  runDeadlineMs: numberOption(1, 120_000),
+  maxResponseBytes: numberOption(1, 10 * 1024 * 1024),
+  retries: Type.Object({ attempts: numberOption(1, 3), baseDelayMs: numberOption(0, 200), maxDelayMs: numberOption(0, 5000) }, { default: {} }),
+  // checked by the CircuitBreaker it configures
+  breaker: Type.Optional(objectOption<NonNullable<ReplayerOptions['breaker']>>()),
+  clock: Type.Optional(functionOption<() => number>()),
+});
+
+export type ResolvedReplayerOptions = Required<Omit<ReplayerOptions, 'retries' | 'breaker' | 'clock'>> &
+  Pick<ReplayerOptions, 'breaker' | 'clock'> & { retries: { attempts: number; baseDelayMs: number; maxDelayMs: number } };
+
+/** Checks a Replayer's options once, at construction, and fills in the defaults. */
+export function resolveReplayerOptions(opts: ReplayerOptions): ResolvedReplayerOptions {
+  return readOptions<ResolvedReplayerOptions>(ReplayerOptionsSchema, opts, 'Replayer');
+}

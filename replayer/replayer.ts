@@ -12,7 +12,7 @@ import { RunInputs, validateInputs } from './run-inputs.js';
 import { BROWSER_FIELD, RunJournal } from './run-journal.js';
 import { SessionRun, type SessionRunDeps } from './session-run.js';
 import { SessionStore } from './session-store.js';
-import type { ReplayerOptions, RunRequest, RunResult } from './replayer-options.js';
+import { resolveReplayerOptions, type ReplayerOptions, type ResolvedReplayerOptions, type RunRequest, type RunResult } from './replayer-options.js';
 
 export type { ReplayerOptions, RunRequest, RunResult };
 
@@ -39,7 +39,7 @@ const HOST_CHECK_TTL_MS = 10_000;
  */
 export class Replayer {
   private readonly opened = new WeakMap<Workflow, Workflow>();
-  private readonly o: Required<Omit<ReplayerOptions, 'retries' | 'breaker' | 'clock'>> & { retries: { attempts: number; baseDelayMs: number; maxDelayMs: number } };
+  private readonly o: ResolvedReplayerOptions;
   private readonly log: Logger;
   private readonly metrics: ReplayMetrics;
   private readonly policy: AddressPolicy;
@@ -55,30 +55,7 @@ export class Replayer {
   private readonly httpDeps: SessionRunDeps;
 
   constructor(opts: ReplayerOptions) {
-    for (const k of ['store', 'pool', 'logger', 'registry', 'secretBox'] as const) if (!opts?.[k]) throw new TypeError(`Replayer: ${k} is required`);
-    const r = opts.retries ?? {};
-    this.o = {
-      store: opts.store,
-      pool: opts.pool,
-      logger: opts.logger,
-      registry: opts.registry,
-      secretBox: opts.secretBox,
-      allowLoopback: opts.allowLoopback ?? false,
-      allowPrivate: opts.allowPrivate ?? false,
-      stepTimeoutMs: opts.stepTimeoutMs ?? 15_000,
-      runDeadlineMs: opts.runDeadlineMs ?? 120_000,
-      maxResponseBytes: opts.maxResponseBytes ?? 10 * 1024 * 1024,
-      retries: { attempts: r.attempts ?? 3, baseDelayMs: r.baseDelayMs ?? 200, maxDelayMs: r.maxDelayMs ?? 5000 },
-    };
-    const positive = (name: string, v: number, min: number) => {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new TypeError(`Replayer: ${name} must be a number >= ${min}, got ${String(v)}`);
-    };
-    positive('stepTimeoutMs', this.o.stepTimeoutMs, 1);
-    positive('runDeadlineMs', this.o.runDeadlineMs, 1);
-    positive('maxResponseBytes', this.o.maxResponseBytes, 1);
-    positive('retries.attempts', this.o.retries.attempts, 1);
-    positive('retries.baseDelayMs', this.o.retries.baseDelayMs, 0);
-    positive('retries.maxDelayMs', this.o.retries.maxDelayMs, 0);
+    this.o = resolveReplayerOptions(opts);
     this.log = opts.logger.child({ module: 'replayer' });
     this.metrics = replayMetrics(opts.registry);
     this.policy = new AddressPolicy({ allowLoopback: this.o.allowLoopback, allowPrivate: this.o.allowPrivate });

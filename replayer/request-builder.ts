@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { WorkflowStep } from '../core/index.js';
+import { stepHeaders, type HeaderTemplate, type WorkflowStep } from '../core/index.js';
 import { isSendableHeader, type HttpRequest } from './http-client.js';
 import type { VariableScope } from './variable-scope.js';
 
@@ -7,16 +7,16 @@ import type { VariableScope } from './variable-scope.js';
  * Turns a step's request template into the request to send, each value encoded for where it
  * lands: percent-encoded in the URL, raw in headers, URLSearchParams in forms, typed in JSON.
  */
-export function buildRequest(step: WorkflowStep, scope: VariableScope, baseOrigin: string | undefined): HttpRequest {
+export function buildRequest(step: WorkflowStep, scope: VariableScope, baseOrigin: string | undefined, common?: HeaderTemplate[]): HttpRequest {
   const r = step.request;
-  const c = prepared(r);
+  const c = prepared(r, common);
   let url = scope.render(r.url, 'url');
   if (!c.absolute && !ABSOLUTE.test(url)) url = new URL(url, baseOrigin).href;
   const headers: Record<string, string> = {};
   for (let i = 0; i < c.names.length; i++) {
     const name = c.names[i]!;
     if (!c.sendable[i]) continue;
-    const value = scope.render(r.headers[i]!.value, 'header');
+    const value = scope.render(c.headers[i]!.value, 'header');
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
   let body: string | Buffer | undefined;
@@ -63,8 +63,13 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
 /** What a request template gives every run alike, worked out once per template object. */
 interface Prepared {
   method: string;
-  /** Lower-case header names, in the template's order. */
+  /** Lower-case header names, in the order sent (the step's own merged with the workflow's common ones). */
   names: string[];
+  /** The header templates themselves, in the same order (their values are read on each build). */
+  headers: HeaderTemplate[];
+  /** What it was worked out from: a change of either (a hand edit) works it out again. */
+  own: HeaderTemplate[];
+  common: HeaderTemplate[] | undefined;
   /** Per name: sent as recorded (isSendableHeader); the others are the client's to set. */
   sendable: boolean[];
   /** The URL template itself starts with a scheme: the rendered URL is absolute. */
@@ -73,11 +78,12 @@ interface Prepared {
 
 const preparedCache = new WeakMap<WorkflowStep['request'], Prepared>();
 
-function prepared(r: WorkflowStep['request']): Prepared {
+function prepared(r: WorkflowStep['request'], common: HeaderTemplate[] | undefined): Prepared {
   let c = preparedCache.get(r);
-  if (!c || c.names.length !== r.headers.length) {
-    const names = r.headers.map((h) => h.name.toLowerCase());
-    c = { method: r.method.toUpperCase(), names, sendable: names.map(isSendableHeader), absolute: ABSOLUTE.test(r.url) };
+  if (!c || c.own !== r.headers || c.common !== common || c.own.length + (common?.length ?? 0) !== c.names.length) {
+    const all = stepHeaders(common, r.headers);
+    const names = all.map((h) => h.name.toLowerCase());
+    c = { method: r.method.toUpperCase(), names, headers: all, own: r.headers, common, sendable: names.map(isSendableHeader), absolute: ABSOLUTE.test(r.url) };
     preparedCache.set(r, c);
   }
   return c;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SerializedCookieJar } from 'tough-cookie';
-import { globEscape, luaCommand, type Logger, type RedisStore, type SecretBox } from '../core/index.js';
+import { Type } from '@sinclair/typebox';
+import { globEscape, intOption, luaCommand, objectOption, readOptions, type Logger, type RedisStore, type SecretBox } from '../core/index.js';
 import { SessionCache } from './session-cache.js';
 import type { StoredSession } from './stored-session.js';
 
@@ -17,6 +18,14 @@ export interface SessionStoreOptions {
    */
   secretBox: SecretBox;
 }
+
+/** SessionStoreOptions as a schema: what must be there, and the TTL's bound and default. */
+export const SessionStoreOptionsSchema = Type.Object({
+  store: objectOption<RedisStore>(),
+  ttlMs: intOption(1, 30 * 86_400_000),
+  logger: objectOption<Logger>(),
+  secretBox: objectOption<SecretBox>(),
+});
 
 const SAVE_IF_VERSION = luaCommand(import.meta.url, 'commands', 'save-session-if-version');
 const SEAL_IN_PLACE = luaCommand(import.meta.url, 'commands', 'seal-session-in-place');
@@ -42,11 +51,11 @@ export class SessionStore {
   private readonly log: Logger;
 
   constructor(opts: SessionStoreOptions) {
-    for (const k of ['store', 'logger', 'secretBox'] as const) if (!opts?.[k]) throw new TypeError(`SessionStore: ${k} is required`);
-    this.store = opts.store;
-    this.box = opts.secretBox;
-    this.log = opts.logger;
-    this.ttlMs = opts.ttlMs ?? 30 * 86_400_000;
+    const o = readOptions<Required<SessionStoreOptions>>(SessionStoreOptionsSchema, opts, 'SessionStore');
+    this.store = o.store;
+    this.box = o.secretBox;
+    this.log = o.logger;
+    this.ttlMs = o.ttlMs;
     this.channel = opts.store.key('session-writes');
     this.cache = new SessionCache({ connect: () => opts.store.duplicate({ enableOfflineQueue: true, lazyConnect: false }), channel: this.channel, logger: opts.logger });
   }

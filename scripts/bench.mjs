@@ -19,6 +19,9 @@ if (build.status !== 0) {
   console.error('bench: the build failed (see above)');
   process.exit(build.status ?? 1);
 }
+// tsc does not copy the Lua commands; a stale copy in dist/ would otherwise win over the sources
+const assets = spawnSync(process.execPath, [`${root}scripts/copy-assets.mjs`], { stdio: 'inherit' });
+if (assets.status !== 0) process.exit(assets.status ?? 1);
 const file = `${root}dist/bench/${name}.js`;
 if (!existsSync(file)) {
   console.error(`bench: ${file} was not built`);

@@ -7,11 +7,11 @@ import { UsageError } from './cli-spec.js';
 import { onSignals, progress } from './cli-output.js';
 import { storeCliRun } from './cli-run-record.js';
 
-/** A Replayfarm with no API and no worker, for one-shot commands. */
-async function local(api = false): Promise<Replayfarm> {
+/** A Replayfarm with no API and no worker, for one-shot commands; the recorder only for those that record or learn. */
+async function local(api = false, recorder = true): Promise<Replayfarm> {
   // a headless recording's API takes any free port unless PORT says otherwise (`serve` may hold 3000)
   const port = api && !process.env.PORT ? { port: 0 } : {};
-  const rf = new Replayfarm({ api, worker: false, config: { ...port, ...(process.env.LOG_LEVEL ? {} : { logLevel: 'warn' }) } });
+  const rf = new Replayfarm({ api, recorder, worker: false, config: { ...port, ...(process.env.LOG_LEVEL ? {} : { logLevel: 'warn' }) } });
   await rf.start();
   return rf;
 }
@@ -72,7 +72,7 @@ export async function learn(file: string | undefined, opts: { name?: string }): 
 }
 
 export async function workflows(): Promise<void> {
-  const rf = await local();
+  const rf = await local(false, false);
   try {
     const list = await rf.store.list<Workflow>('workflow', { limit: 500 });
     if (list.length === 0) progress(`no workflows yet under KEY_PREFIX=${rf.config.keyPrefix}: record one (replayfarm record URL) or learn a HAR (replayfarm learn FILE)`);
@@ -85,7 +85,7 @@ export async function workflows(): Promise<void> {
 export async function runs(id: string | undefined, opts: { limit: string; json: boolean }): Promise<void> {
   if (!id) throw new UsageError('runs needs a workflow id (see: replayfarm workflows)');
   if (!/^\d+$/.test(opts.limit) || Number(opts.limit) < 1) throw new UsageError(`--limit takes a whole number from 1, got "${opts.limit}"`);
-  const rf = await local();
+  const rf = await local(false, false);
   try {
     if (!(await rf.store.get<Workflow>('workflow', id))) throw new AppError('not_found', `no workflow with id ${id} under KEY_PREFIX=${rf.config.keyPrefix} (see: replayfarm workflows)`);
     const list = await rf.queue.list(id, { limit: Number(opts.limit) });
@@ -112,7 +112,7 @@ function parseInputs(pairs: string[], wf: Workflow): Record<string, unknown> {
 export async function run(id: string | undefined, opts: { inputs: string[]; mode: string; session: string; json: boolean }): Promise<void> {
   if (!id) throw new UsageError('run needs a workflow id (see: replayfarm workflows)');
   if (!['auto', 'http', 'browser'].includes(opts.mode)) throw new UsageError('--mode is auto, http or browser');
-  const rf = await local();
+  const rf = await local(false, false);
   try {
     const wf = await rf.store.get<Workflow>('workflow', id);
     if (!wf) throw new AppError('not_found', `no workflow with id ${id} under KEY_PREFIX=${rf.config.keyPrefix} (see: replayfarm workflows)`);

@@ -1,3 +1,4 @@
+import { redactRedisUrl } from '../core/index.js';
 import { Replayfarm } from './replayfarm.js';
 import { WorkerHttp } from './worker-http.js';
 import { onSignals, progress } from './cli-output.js';
@@ -26,7 +27,7 @@ export async function serve(opts: { api: boolean; worker: boolean }): Promise<vo
     return;
   }
   await rf.start();
-  progress(`worker started (concurrency ${rf.config.workerConcurrency}) on ${rf.config.redisUrl}`);
+  progress(`worker started (concurrency ${rf.config.workerConcurrency}) on ${redactRedisUrl(rf.config.redisUrl)}`);
   if (rf.config.workerHttpPort !== 0) {
     http = new WorkerHttp({
       port: rf.config.workerHttpPort,

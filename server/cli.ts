@@ -3,7 +3,8 @@
 // cli-spec.ts alone; a command's heavy modules (Playwright, Bull, Express) load when it runs.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../core/config.js';
+import { CONFIG_VARS, ConfigError } from '../core/config.js';
+import { redactRedisUrl } from '../core/redis-url.js';
 import { isAppError } from '../core/errors.js';
 import { COMMANDS, USAGE, UsageError, commandHelp } from './cli-spec.js';
 
@@ -80,9 +81,17 @@ async function main(): Promise<void> {
   return local.run(positionals[0], { inputs: values.input as string[], mode: values.mode as string, session: values.session as string, json: values.json === true });
 }
 
+/** Which Redis could not be reached, why, and what to do (the password shown as ***). */
+function redisUnavailable(err: Error): string {
+  const url = redactRedisUrl(process.env.REDIS_URL || CONFIG_VARS.find((v) => v.env === 'REDIS_URL')!.default);
+  const cause = (err.cause as Error | undefined)?.message;
+  return `redis_unavailable: Redis at ${url} is not reachable${cause ? ` (${cause})` : ''}: start Redis there, or set REDIS_URL to a running one`;
+}
+
 main().catch((err: unknown) => {
   if (err instanceof UsageError) die(err.message, 2);
   if (err instanceof ConfigError) die(`configuration: ${err.message}`, 2);
+  if (isAppError(err) && err.code === 'redis_unavailable') die(redisUnavailable(err));
   if (isAppError(err)) {
     const detail = err.details?.slice(0, 5).map((d) => `\n  ${d.path ?? ''} ${d.message}`).join('') ?? '';
     die(`${err.code}: ${err.message}${detail}`);

@@ -1,5 +1,6 @@
 import type { Logger, RedisStore } from '../core/index.js';
 import type { RunQueue, RunWorker } from '../replayer/index.js';
+import { RedisWatch } from './redis-watch.js';
 
 export interface QueueStarterOptions {
   store: RedisStore;
@@ -7,6 +8,8 @@ export interface QueueStarterOptions {
   queue: RunQueue;
   /** Absent in an API-only process. */
   worker?: RunWorker;
+  /** REDIS_URL, for messages (redacted); default: the store's client does not say, so `REDIS_URL`. */
+  redisUrl?: string;
 }
 
 /**
@@ -20,20 +23,27 @@ export class QueueStarter {
   private retrying?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private wake?: () => void;
+  private readonly watch: RedisWatch;
 
-  constructor(private readonly o: QueueStarterOptions) {}
+  constructor(private readonly o: QueueStarterOptions) {
+    this.watch = new RedisWatch({ store: o.store, logger: o.logger, redisUrl: o.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  }
 
   async start(): Promise<void> {
+    this.watch.start();
     const up = await this.o.store.ping(3000).then(
       () => true,
-      () => false,
+      (err: Error) => (this.watch.down(err), false),
     );
-    if (up && (await this.tryStart())) this.started = true;
-    else this.retrying = this.retry();
+    if (up && (await this.tryStart())) {
+      this.started = true;
+      await this.watch.checkEviction();
+    } else this.retrying = this.retry();
   }
 
   /** Stops retrying (a start under way is let finish: stopped() waits for it). */
   stop(): void {
+    this.watch.stop();
     this.stopping = true;
     clearTimeout(this.timer);
     this.wake?.();
@@ -74,6 +84,7 @@ export class QueueStarter {
       if (up && (await this.tryStart())) {
         this.started = true;
         this.o.logger.info('run queue started');
+        await this.watch.checkEviction();
       }
     }
   }

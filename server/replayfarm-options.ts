@@ -26,6 +26,11 @@ export interface ReplayfarmOptions extends Omit<Partial<ReplayfarmParts>, 'worke
   /** Serve the HTTP API (default true; `replayfarm worker` says false). */
   api?: boolean;
   /**
+   * Build the recorder (`recordings`) even without the API (default true: `record` and `learn`
+   * need it). `run`, `workflows` and `runs` say false, and never load it; with the API it is always built.
+   */
+  recorder?: boolean;
+  /**
    * Replacements; anything not given is built from the configuration. A part given is started
    * with the rest but not closed: it is the giver's. A given `redis` should be connected (or
    * connecting); the one built here connects in start().

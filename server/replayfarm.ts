@@ -4,21 +4,26 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createLogger, createRedis, createRegistry, loadConfig, RedisStore, type Config, type Logger, type Redis, type Registry, type SecretBox } from '../core/index.js';
+// Playwright loads inside the pool on its first launch; the recorder and the API (Express, routes)
+// are imported in start() only when asked for: a warm HTTP run from the CLI loads neither.
 import { BrowserPool } from '../browser-pool/index.js';
-import { IngestPool, RecordingManager, sealKeyOf } from '../recorder/index.js';
-import { AddressPolicy, Replayer, RunExecutor, RunQueue, RunSubmitter, RunWorker, WorkflowCache } from '../replayer/index.js';
-import { buildApp } from './app.js';
+import type { RecordingManager } from '../recorder/index.js';
+import { AddressPolicy, Replayer, RunExecutor, RunQueue, RunWorker, WorkflowCache } from '../replayer/index.js';
 import { clientErrorHandler } from './middleware/error-handler.js';
 import { QueueStarter } from './queue-starter.js';
-import { WorkflowSweeper } from './workflow-sweeper.js';
-import { healthRoutes } from './routes/health.js';
-import { workflowRoutes } from './routes/workflows.js';
-import { runRoutes } from './routes/runs.js';
-import { recordingRoutes } from './routes/recordings.js';
-import { openapiRoutes } from './routes/openapi.js';
+import type { WorkflowSweeper } from './workflow-sweeper.js';
 import type { ReplayfarmOptions, ReplayfarmParts } from './replayfarm-options.js';
 
 export type { ReplayfarmOptions, ReplayfarmParts };
+
+/**
+ * One of our modules, loaded when first needed. import() in the compiled (ESM) build; under a
+ * CommonJS loader (the tests run the TypeScript through tsx, which loads it as CommonJS) import()
+ * would load a second copy of each module, with its own classes and schemas: require() keeps one.
+ */
+function load<T>(specifier: string): Promise<T> {
+  return typeof require === 'function' ? Promise.resolve(require(specifier) as T) : (import(specifier) as Promise<T>);
+}
 
 /**
  * The composition root: builds every part from the configuration (or takes replacements),
@@ -35,7 +40,7 @@ export class Replayfarm {
   readonly pool: BrowserPool;
   private readonly opts: ReplayfarmOptions;
   private started?: Promise<void>;
-  private parts?: Partial<ReplayfarmParts> & Pick<ReplayfarmParts, 'secretBox' | 'recordings' | 'replayer' | 'queue' | 'workflows'>;
+  private parts?: Partial<ReplayfarmParts> & Pick<ReplayfarmParts, 'secretBox' | 'replayer' | 'queue' | 'workflows'>;
   private app_?: Express;
   private server?: Server;
   private closing?: Promise<void>;
@@ -82,7 +87,9 @@ export class Replayfarm {
   }
 
   get recordings(): RecordingManager {
-    return this.requireParts().recordings;
+    const r = this.requireParts().recordings;
+    if (!r) throw new Error('Replayfarm: built without the recorder (recorder: false)');
+    return r;
   }
 
   get queue(): RunQueue {
@@ -110,12 +117,14 @@ export class Replayfarm {
     const secretBox = this.opts.secretBox ?? (await this.store.secretBox(this.config.secretKey));
     await this.pool.start();
     const parts = this.buildParts(secretBox);
+    const api = this.opts.api !== false;
+    if (!parts.recordings && (api || this.opts.recorder !== false)) parts.recordings = await this.buildRecordings(parts);
     this.parts = parts;
-    this.queueStarter = new QueueStarter({ store: this.store, logger: this.logger, queue: parts.queue, worker: parts.worker });
+    this.queueStarter = new QueueStarter({ store: this.store, logger: this.logger, queue: parts.queue, worker: parts.worker, redisUrl: this.config.redisUrl });
     // With Redis up, start() returns with queue and worker running; with Redis away the API still
     // serves (/readyz and run calls say why) and the queue starts once Redis answers.
     await this.queueStarter.start();
-    if (this.opts.api !== false) await this.startApi(parts);
+    if (api) await this.startApi(parts);
   }
 
   /** Every part not given, built from the configuration. */
@@ -123,18 +132,6 @@ export class Replayfarm {
     const c = this.config;
     const o = this.opts;
     const base = { store: this.store, logger: this.logger, registry: this.registry, secretBox };
-    const recordings =
-      o.recordings ??
-      new RecordingManager({
-        ...base,
-        pool: this.pool,
-        idleTimeoutMs: c.recordingIdleTimeoutMs,
-        maxDurationMs: c.recordingMaxDurationMs,
-        maxConcurrent: c.recordingMaxConcurrent,
-        harLimitBytes: c.harLimitBytes,
-        livenessMs: c.recordingLivenessMs,
-        policy: new AddressPolicy({ allowLoopback: c.recordingAllowLocal || c.allowLoopback, allowPrivate: c.recordingAllowLocal || c.allowPrivate }),
-      });
     const replayer =
       o.replayer ??
       new Replayer({
@@ -162,7 +159,26 @@ export class Replayfarm {
       });
     const workflows = o.workflows ?? new WorkflowCache({ store: this.store });
     const worker = o.worker === false ? undefined : o.worker instanceof RunWorker ? o.worker : this.buildWorker(queue, new RunExecutor({ replayer, workflows }));
-    return { secretBox, recordings, replayer, queue, workflows, worker };
+    return { secretBox, recordings: o.recordings, replayer, queue, workflows, worker };
+  }
+
+  /** The recorder, imported now: processes that never record (a CLI run, a worker) never load it. */
+  private async buildRecordings(parts: { secretBox: SecretBox }): Promise<RecordingManager> {
+    const c = this.config;
+    const { RecordingManager } = await load<typeof import('../recorder/index.js')>('../recorder/index.js');
+    return new RecordingManager({
+      store: this.store,
+      logger: this.logger,
+      registry: this.registry,
+      secretBox: parts.secretBox,
+      pool: this.pool,
+      idleTimeoutMs: c.recordingIdleTimeoutMs,
+      maxDurationMs: c.recordingMaxDurationMs,
+      maxConcurrent: c.recordingMaxConcurrent,
+      harLimitBytes: c.harLimitBytes,
+      livenessMs: c.recordingLivenessMs,
+      policy: new AddressPolicy({ allowLoopback: c.recordingAllowLocal || c.allowLoopback, allowPrivate: c.recordingAllowLocal || c.allowPrivate }),
+    });
   }
 
   private buildWorker(queue: RunQueue, executor: RunExecutor): RunWorker {
@@ -186,37 +202,22 @@ export class Replayfarm {
   }
 
   private async startApi(parts: NonNullable<Replayfarm['parts']>): Promise<void> {
-    const c = this.config;
-    const { store, registry } = this;
-    const { recordings, queue } = parts;
-    const ingest =
-      this.opts.ingest ??
-      new IngestPool({
-        store,
-        logger: this.logger,
-        registry,
-        secretBox: parts.secretBox,
-        sealKey: await sealKeyOf(store, c.secretKey, parts.secretBox),
-        harLimitBytes: c.harLimitBytes,
-        threads: c.harIngestThreads,
-      });
-    parts.ingest = ingest;
-    const sweeper = new WorkflowSweeper({ store, queue, logger: this.logger, sweepForMs: c.runDeadlineMs + 60_000 });
-    this.sweeper = sweeper;
-    this.app_ = buildApp({
-      config: c,
+    const { buildApi } = await load<typeof import('./replayfarm-api.js')>('./replayfarm-api.js');
+    const built = await buildApi({
+      config: this.config,
       logger: this.logger,
-      registry,
-      open: [healthRoutes({ store, registry, checks: { pool: () => this.pool.check() } })],
-      v1: [
-        recordingRoutes({ config: c, store, recordings, ingest }),
-        workflowRoutes({ store, clock: this.clock, recordings, onDelete: (id, wf) => sweeper.deleted(id, wf.recordingId) }),
-        runRoutes({ store, queue, runs: new RunSubmitter({ queue, workflows: parts.workflows }) }),
-        openapiRoutes({ store }),
-      ],
+      registry: this.registry,
+      store: this.store,
+      clock: this.clock,
+      parts: { ...parts, recordings: parts.recordings! },
+      ingest: this.opts.ingest,
+      poolCheck: () => this.pool.check(),
     });
+    parts.ingest = built.ingest;
+    this.sweeper = built.sweeper;
+    this.app_ = built.app;
     // Recordings live in API processes: keep ours marked alive, fail those of dead processes.
-    recordings.startSweeper();
+    parts.recordings!.startSweeper();
   }
 
   /** Starts listening; resolves with the base URL. */

@@ -129,7 +129,10 @@ export class Catalogue {
     const base = lastKey(s.key);
     // One value used in several places (a page name in the URL and in the form) is one input;
     // short values only under one name (`2` here and `2` there are not the same thing).
-    const key = s.value.length >= 4 ? `in|${s.value}` : `in|${base}|${s.value}`;
+    // A JSON number or boolean is its own input: shared with a text slot, its type would be
+    // wrong for one of them (a run would send "5" where 5 was recorded, or the other way round).
+    const typed = s.jsonType === 'number' || s.jsonType === 'boolean' ? `|${s.jsonType}` : '';
+    const key = (s.value.length >= 4 ? `in|${s.value}` : `in|${base}|${s.value}`) + typed;
     const known = this.byKey.get(key);
     if (known) return this.inputVar(known, '');
     const name = this.names.take(base);

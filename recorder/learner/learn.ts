@@ -1,4 +1,4 @@
-import { AppError, isSecretName, newId, REDACTED, WORKFLOW_SCHEMA_VERSION } from '../../core/index.js';
+import { AppError, isSecretName, newId, REDACTED, WORKFLOW_SCHEMA_VERSION, withCommonHeaders } from '../../core/index.js';
 import type { Action, HARFile, Workflow, WorkflowStep } from '../../core/index.js';
 import { linkChains, STATE_CHANGING, type Analysis } from './analysis.js';
 import { Catalogue, type TypedInput } from './catalogue.js';
@@ -163,7 +163,7 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
   const startUrl = actions.find((x) => x.type === 'goto' && x.url)?.url ?? (steps[0] ? originPath(chains[sel.kept[0]!]!) : undefined);
   const now = (opts.now ?? (() => new Date()))().toISOString();
   const outputSchema = outputSchemaOf(target);
-  return {
+  return withCommonHeaders({
     id: opts.id ?? newId('wf'),
     name: opts.name ?? `${chainLabel(target)} on ${target.head.url?.host ?? 'unknown host'}`,
     schemaVersion: WORKFLOW_SCHEMA_VERSION,
@@ -181,7 +181,7 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
     ...(startUrl ? { startUrl } : {}),
     notes,
     stats: { entries: readCount(har), kept: steps.length, dropped },
-  };
+  });
 }
 
 /** Query values and path segments of the URLs the person navigated to: what they chose in the address bar. */

@@ -1,5 +1,5 @@
 import Bull from 'bull';
-import { Redis } from 'ioredis';
+import { connectRedis, type Redis } from '../../core/index.js';
 
 /** Every run job lives in this one bull queue (under the configured key prefix). */
 export const QUEUE_NAME = 'runs';
@@ -27,18 +27,23 @@ export class BullConnection {
       settings: opts.settings,
       createClient: (type) => {
         const blocking = type === 'bclient' || type === 'subscriber';
-        const client = new Redis(opts.redisUrl, {
+        // a redis+cluster:// URL gives Cluster clients: bull works on them when every key shares
+        // a slot, which the hash-tagged prefix that config.ts demands on a cluster ensures
+        const client = connectRedis(opts.redisUrl, {
           maxRetriesPerRequest: blocking ? null : 2,
           enableReadyCheck: !blocking,
           connectTimeout: 2000,
           retryStrategy: (times) => Math.min(200 * times, 2000),
         });
-        // bull forwards connection errors as queue 'error' events; the owner logs those.
+        // bull forwards connection errors as queue 'error' events, one per reconnect attempt:
+        // server/redis-watch.ts says once that Redis is away, so those are dropped here
+        quietConnectionErrors(client);
         client.on('error', () => {});
         this.clients.push(client);
         return client;
       },
     });
+    quietConnectionErrors(this.queue);
   }
 
   /**
@@ -57,6 +62,19 @@ export class BullConnection {
   disconnect(): void {
     for (const c of this.clients) if (c.status !== 'end') c.disconnect();
   }
+}
+
+/** Errors that only say Redis is away (refused, reset, timed out, retries used up while reconnecting). */
+function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EPIPE|EAI_AGAIN)$/.test(e?.code ?? '')) return true;
+  return /max retries per request|Connection is closed|Stream isn't writeable|connect ETIMEDOUT|ClusterAllFailedError|Failed to refresh slots cache/i.test(e?.message ?? '');
+}
+
+/** Drops the emitter's connection 'error' events (an own emit, which ioredis and bull both call through). */
+function quietConnectionErrors(emitter: { emit: (event: string | symbol, ...args: unknown[]) => boolean }): void {
+  const emit = emitter.emit.bind(emitter);
+  emitter.emit = (event, ...args) => (event === 'error' && isConnectionError(args[0]) ? false : emit(event, ...args));
 }
 
 /** `rf:` → `rf` so that bull keys read `rf:runs:…` and fall under the same prefix as the store. */

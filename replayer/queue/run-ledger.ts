@@ -2,6 +2,7 @@ import { AppError, type RedisStore, type Run, type SecretBox } from '../../core/
 import { bullPrefix, QUEUE_NAME } from './bull-connection.js';
 import { isFinished } from './run-waiters.js';
 import { SAVE_IF_CURRENT, START_RUN } from './scripts.js';
+import { RunJournal } from '../run-journal.js';
 
 export interface RunLedgerOptions {
   /** Redis for bull's own connections, e.g. `redis://127.0.0.1:6379`. Required. */
@@ -79,11 +80,16 @@ export class RunLedger {
 
   /**
    * Stores `run` if its record is still at attempt `run.attempts` and not finished; false otherwise.
-   * A finished run is stored, its slot freed and its completion published in one step.
+   * A finished run is stored, its slot freed, its completion published and its step journal
+   * deleted (nothing reads a finished run's journal) in one step.
    */
   async saveIfCurrent(run: Run): Promise<boolean> {
     const finished = isFinished(run);
-    const keys = { run: this.store.key('run', run.id), slots: finished ? this.slotKey(run.workflowId) : undefined };
+    const keys = {
+      run: this.store.key('run', run.id),
+      slots: finished ? this.slotKey(run.workflowId) : undefined,
+      journal: finished ? RunJournal.key(this.store, run.id) : undefined,
+    };
     const args = { attempt: run.attempts ?? 0, runJson: JSON.stringify(run), runId: run.id, channel: this.doneChannel };
     const saved = (await this.store.eval(SAVE_IF_CURRENT, keys, args)) === 'saved';
     if (saved && finished) for (const l of this.finishedListeners) l(run);

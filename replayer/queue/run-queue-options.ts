@@ -1,4 +1,5 @@
-import type { Logger, Registry, RedisStore, RunMode, SecretBox } from '../../core/index.js';
+import { Type } from '@sinclair/typebox';
+import { functionOption, intOption, objectOption, readOptions, type Logger, type Registry, type RedisStore, type RunMode, type SecretBox } from '../../core/index.js';
 
 export interface RunQueueOptions {
   /** Redis for bull's own connections, e.g. `redis://127.0.0.1:6379`. Required. */
@@ -54,29 +55,30 @@ export interface EnqueueRequest {
 
 export type ResolvedQueueOptions = Required<Omit<RunQueueOptions, 'secretBox'>> & { secretBox?: SecretBox };
 
+/** RunQueueOptions as a schema (the interface above documents each field): bounds and defaults in one place. */
+export const RunQueueOptionsSchema = Type.Object({
+  redisUrl: Type.String({ minLength: 1 }),
+  prefix: Type.String(),
+  store: objectOption<RedisStore>(),
+  logger: objectOption<Logger>(),
+  registry: objectOption<Registry>(),
+  maxWaiting: intOption(1, 1000),
+  workflowMaxConcurrency: intOption(1, 16),
+  workflowMaxPerMinute: intOption(0, 0),
+  historyLimit: intOption(1, 200),
+  attempts: intOption(1, 3),
+  backoffMs: intOption(0, 1000),
+  keepCompletedJobs: intOption(0, 1000),
+  keepFailedJobs: intOption(0, 5000),
+  retryAfterSeconds: intOption(1, 5),
+  idempotencyTtlSeconds: intOption(1, 86400),
+  secretBox: Type.Optional(objectOption<SecretBox>()),
+  clock: Type.Optional(functionOption<() => number>()),
+});
+
 /** The options with their defaults, checked once. */
 export function resolveQueueOptions(opts: RunQueueOptions): ResolvedQueueOptions {
-  const o = {
-    maxWaiting: 1000,
-    workflowMaxConcurrency: 16,
-    workflowMaxPerMinute: 0,
-    historyLimit: 200,
-    attempts: 3,
-    backoffMs: 1000,
-    keepCompletedJobs: 1000,
-    keepFailedJobs: 5000,
-    retryAfterSeconds: 5,
-    idempotencyTtlSeconds: 86400,
-    clock: Date.now,
-    ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as Partial<RunQueueOptions>),
-  } as ResolvedQueueOptions;
-  for (const k of ['maxWaiting', 'workflowMaxConcurrency', 'historyLimit', 'attempts', 'retryAfterSeconds', 'idempotencyTtlSeconds'] as const) {
-    const v = o[k];
-    if (!Number.isInteger(v) || v < 1) throw new TypeError(`RunQueue: ${k} must be a whole number >= 1, got ${v}`);
-  }
-  for (const k of ['backoffMs', 'keepCompletedJobs', 'keepFailedJobs', 'workflowMaxPerMinute'] as const) {
-    const v = o[k];
-    if (!Number.isInteger(v) || v < 0) throw new TypeError(`RunQueue: ${k} must be a whole number >= 0, got ${v}`);
-  }
+  const o = readOptions<ResolvedQueueOptions>(RunQueueOptionsSchema, opts, 'RunQueue');
+  o.clock ??= Date.now;
   return o;
 }

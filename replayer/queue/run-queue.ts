@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type Bull from 'bull';
-import { AppError, newId, type Logger, type RedisStore } from '../../core/index.js';
+import { AppError, connectRedis, newId, type Logger, type RedisStore } from '../../core/index.js';
 import type { Run } from '../../core/index.js';
 import { BullConnection } from './bull-connection.js';
 import { RunLedger, type RunJobData } from './run-ledger.js';
@@ -9,6 +9,7 @@ import { RunWaiters, isFinished } from './run-waiters.js';
 import { ENQUEUE, SLOT_TTL_MS } from './scripts.js';
 import { registerQueueGauges } from './queue-gauges.js';
 import { deleteWorkflowRuns } from './workflow-runs.js';
+import { jobOf, newRun } from './new-run.js';
 
 import { resolveQueueOptions, type EnqueueRequest, type ResolvedQueueOptions, type RunQueueOptions } from './run-queue-options.js';
 
@@ -79,8 +80,8 @@ export class RunQueue {
     this.closed = false;
     this.bull = new BullConnection({ redisUrl: this.opts.redisUrl, prefix: this.opts.prefix });
     this.bull.queue.on('error', (err) => this.log.warn('queue connection error', { error: err.message }));
-    this.sub = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: false, lazyConnect: true });
-    this.sub.on('error', (err) => this.log.warn('subscriber connection error', { error: err.message }));
+    this.sub = connectRedis(this.opts.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: false, lazyConnect: true });
+    this.sub.on('error', () => {}); // an outage is reported once by server/redis-watch.ts, not per reconnect
     // a message is a finished run's JSON (or, from markDone, just its id)
     this.sub.on('message', (_channel: string, message: string) => {
       if (!message.startsWith('{')) {
@@ -108,21 +109,26 @@ export class RunQueue {
     const idemKey = req.idempotencyKey ? this.store.key('idem', req.workflowId, sha256(req.idempotencyKey)) : undefined;
     const now = this.opts.clock();
     const { run, secrets } = newRun(req, now);
-    const reserved = await this.reserve(req, run, now, idemKey);
-    if (reserved[0] === 'existing') return { run: JSON.parse(reserved[1]) as Run, existing: true };
-    await this.addJob(queue, req, run, secrets, idemKey);
-    // history counted the index before this run was added
-    if (reserved[1] + 1 > this.opts.historyLimit) {
-      await this.store.trimIndex('run', this.ledger.indexName(req.workflowId), this.opts.historyLimit).catch((err: Error) => {
-        this.log.warn('history trim failed', { workflowId: req.workflowId, error: err.message });
-      });
+    const job = jobOf(req, run, secrets ? this.ledger.sealSecrets(secrets) : undefined, this.opts, now);
+    // Before the job exists, so that its completion cannot come unseen.
+    this.remember(run.id);
+    let reserved: ['queued', number] | ['existing', string];
+    try {
+      reserved = await this.reserve(req, run, now, idemKey, job, queue);
+    } catch (err) {
+      this.recent.delete(run.id);
+      throw err;
+    }
+    if (reserved[0] === 'existing') {
+      this.recent.delete(run.id);
+      return { run: JSON.parse(reserved[1]) as Run, existing: true };
     }
     this.log.debug('run queued', { runId: run.id, workflowId: run.workflowId });
     return { run, existing: false };
   }
 
-  /** One round trip (enqueue.lua): idempotency, every limit, the Run record and its indexes. A refusal is thrown. */
-  private async reserve(req: EnqueueRequest, run: Run, now: number, idemKey: string | undefined): Promise<['queued', number] | ['existing', string]> {
+  /** One round trip (enqueue.lua): idempotency, every limit, the Run record, its indexes, its bull job and the history trim. A refusal is thrown. */
+  private async reserve(req: EnqueueRequest, run: Run, now: number, idemKey: string | undefined, job: { data: string; opts: string }, queue: Bull.Queue): Promise<['queued', number] | ['existing', string]> {
     const l = this.ledger;
     const k = (...parts: string[]) => this.store.key(...parts);
     const keys = {
@@ -135,6 +141,9 @@ export class RunQueue {
       run: k('run', run.id),
       runIndex: k('run', 'index'),
       workflow: k('workflow', req.workflowId),
+      metaPaused: l.bullKey('meta-paused'),
+      jobCounter: l.bullKey('id'),
+      job: l.bullKey(run.id),
       idem: idemKey,
     };
     const o = this.opts;
@@ -150,6 +159,11 @@ export class RunQueue {
       idemTtlS: o.idempotencyTtlSeconds,
       runKeyPrefix: k('run', ''),
       workflowVersion: req.workflowVersion ?? '',
+      jobData: job.data,
+      jobOpts: job.opts,
+      // bull's own 'waiting' event channel (waiting@<token>), as its addJob publishes it
+      token: (queue as Bull.Queue & { token?: string }).token ?? '',
+      historyLimit: o.historyLimit,
     };
     const res = await this.store.eval<Reservation>(ENQUEUE, keys, args);
     switch (res[0]) {
@@ -166,34 +180,6 @@ export class RunQueue {
         throw new AppError('rate_limited', `Workflow ${req.workflowId} reached ${o.workflowMaxPerMinute} runs this minute`, { retryAfter: Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000)) });
       default:
         throw new AppError('rate_limited', `Workflow ${req.workflowId} already has ${o.workflowMaxConcurrency} runs queued or running`, { retryAfter: o.retryAfterSeconds });
-    }
-  }
-
-  /** The bull job of a reserved run; when it cannot be added, the reservation is undone. */
-  private async addJob(queue: Bull.Queue, req: EnqueueRequest, run: Run, secrets: Record<string, unknown>, idemKey: string | undefined): Promise<void> {
-    try {
-      const data: RunJobData = { runId: run.id, workflowId: run.workflowId, run };
-      if (req.workflowVersion) data.workflowVersion = req.workflowVersion;
-      // Sealed only when a secret input was given: most runs use the stored (already sealed) defaults.
-      if (Object.keys(secrets).length > 0) data.secrets = this.ledger.sealSecrets(secrets);
-      // Before the job exists, so that its completion cannot come unseen.
-      this.remember(run.id);
-      await queue.add(data, {
-        jobId: run.id,
-        attempts: this.opts.attempts,
-        backoff: { type: 'exponential', delay: this.opts.backoffMs },
-        removeOnComplete: this.opts.keepCompletedJobs,
-        removeOnFail: this.opts.keepFailedJobs,
-      });
-    } catch (err) {
-      this.recent.delete(run.id);
-      await Promise.allSettled([
-        this.ledger.releaseSlot(req.workflowId, run.id),
-        this.store.delete('run', run.id, [this.ledger.indexName(req.workflowId)]),
-        idemKey ? this.store.call((r) => r.del(idemKey)) : Promise.resolve(),
-      ]);
-      if (err instanceof AppError) throw err;
-      throw new AppError('redis_unavailable', 'Could not queue the run', { retryAfter: 5, cause: err });
     }
   }
 
@@ -260,29 +246,6 @@ export class RunQueue {
     if (!this.bull) throw new AppError('not_ready', 'The run queue is not started');
     return this.bull.queue;
   }
-}
-
-/** The queued Run record (public inputs only) and the secret inputs, kept apart. */
-function newRun(req: EnqueueRequest, now: number): { run: Run; secrets: Record<string, unknown> } {
-  const secretNames = new Set(req.secretInputs ?? []);
-  const publicInputs: Record<string, unknown> = {};
-  const secrets: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(req.inputs ?? {})) (secretNames.has(k) ? secrets : publicInputs)[k] = v;
-  const requestedMode = req.mode ?? 'auto';
-  const run: Run = {
-    id: newId('run'),
-    workflowId: req.workflowId,
-    status: 'queued',
-    mode: requestedMode === 'browser' ? 'browser' : 'http',
-    requestedMode,
-    session: req.session ?? 'default',
-    ...(req.inputs ? { inputs: publicInputs } : {}),
-    steps: [],
-    createdAt: new Date(now).toISOString(),
-    attempts: 0,
-    ...(req.webhookUrl ? { webhook: { url: req.webhookUrl } } : {}),
-  };
-  return { run, secrets };
 }
 
 function sha256(s: string): string {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import type { Logger, Registry, Run } from '../../core/index.js';
+import { Type } from '@sinclair/typebox';
+import { functionOption, intOption, objectOption, readOptions, type Logger, type Registry, type Run } from '../../core/index.js';
 import type { RunLedger } from './run-ledger.js';
 
 /** What execute() is given besides the run. */
@@ -47,26 +48,26 @@ export interface RunWorkerOptions {
 
 export type ResolvedWorkerOptions = Required<Omit<RunWorkerOptions, 'webhookSecret' | 'webhookGuard'>> & Pick<RunWorkerOptions, 'webhookSecret' | 'webhookGuard'>;
 
+/** RunWorkerOptions as a schema (the interface above documents each field): bounds and defaults in one place. */
+export const RunWorkerOptionsSchema = Type.Object({
+  queue: Type.Object({ ledger: objectOption<RunLedger>() }),
+  execute: functionOption<RunWorkerOptions['execute']>(),
+  logger: objectOption<Logger>(),
+  registry: objectOption<Registry>(),
+  concurrency: intOption(1, 8),
+  webhookSecret: Type.Optional(Type.String()),
+  workerId: Type.Optional(Type.String({ minLength: 1 })),
+  shutdownTimeoutMs: intOption(0, 10_000),
+  lockDurationMs: intOption(1, 10_000),
+  stalledIntervalMs: intOption(1, 5_000),
+  maxStalledCount: intOption(0, 1),
+  webhookTimeoutMs: intOption(1, 5_000),
+  webhookGuard: Type.Optional(functionOption<NonNullable<RunWorkerOptions['webhookGuard']>>()),
+});
+
 /** The options with their defaults, checked once. */
 export function resolveWorkerOptions(opts: RunWorkerOptions): ResolvedWorkerOptions {
-  if (!opts?.queue || typeof opts.execute !== 'function' || !opts.logger || !opts.registry) {
-    throw new TypeError('RunWorker: queue, execute, logger and registry are required');
-  }
-  const o = {
-    concurrency: 8,
-    workerId: `${hostname()}:${process.pid}`,
-    shutdownTimeoutMs: 10_000,
-    lockDurationMs: 10_000,
-    stalledIntervalMs: 5_000,
-    maxStalledCount: 1,
-    webhookTimeoutMs: 5_000,
-    ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as RunWorkerOptions),
-  } as ResolvedWorkerOptions;
-  for (const k of ['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'webhookTimeoutMs'] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 1) throw new TypeError(`RunWorker: ${k} must be a whole number >= 1`);
-  }
-  for (const k of ['shutdownTimeoutMs', 'maxStalledCount'] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 0) throw new TypeError(`RunWorker: ${k} must be a whole number >= 0`);
-  }
+  const o = readOptions<ResolvedWorkerOptions>(RunWorkerOptionsSchema, opts, 'RunWorker');
+  o.workerId ??= `${hostname()}:${process.pid}`;
   return o;
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type Bull from 'bull';
 import {
   toPublicError,
@@ -52,6 +53,8 @@ export class RunWorker {
     this.ledger = opts.queue.ledger;
     this.log = opts.logger.child({ module: 'run-worker', worker: this.opts.workerId });
     this.metrics = workerMetrics(opts.registry);
+    // every run in flight listens on this one signal: more than 10 at once is normal, not a leak
+    setMaxListeners(0, this.abandon.signal);
   }
 
 
@@ -215,8 +218,8 @@ export class RunWorker {
       return (await this.ledger.get(finished.id)) ?? finished;
     }
     // counted as soon as it is stored: whoever saw the run finish may read the counter next
+    // (its step journal went in the same step)
     this.metrics.completed.inc({ status });
-    await this.dropJournal(finished.id);
     this.log.info('run finished', { status, mode: finished.mode, durationMs: finished.durationMs, attempt: finished.attempts });
     await this.callWebhook(finished);
     return finished;

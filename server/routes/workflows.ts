@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError, type RedisStore, type Workflow } from '../../core/index.js';
+import { AppError, migrateWorkflow, type RedisStore, type Workflow } from '../../core/index.js';
 import { applyWorkflowPatch } from '../workflow-patch.js';
 import type { RecordingManager } from '../../recorder/index.js';
 import { targetOf } from './recordings.js';
@@ -17,7 +17,7 @@ export interface WorkflowRouteDeps {
 export async function loadWorkflow(store: RedisStore, id: string): Promise<Workflow> {
   const wf = await store.get<Workflow>('workflow', requireIdOf('workflow', id));
   if (!wf) throw new AppError('not_found', `No workflow with id ${id}`);
-  return wf;
+  return migrateWorkflow(wf);
 }
 
 export function workflowRoutes(deps: WorkflowRouteDeps): Router {

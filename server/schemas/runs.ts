@@ -37,7 +37,7 @@ export function runSchema(outputBody: JsonSchema = {}) {
       session: Type.Optional(Type.String()),
       output: Type.Optional(Type.Object({ status: Type.Integer(), contentType: Type.String(), body: Type.Unsafe(outputBody) })),
       steps: Type.Optional(
-        Type.Array(Type.Object({ id: Type.String(), status: Type.String(), ms: Type.Number(), attempts: Type.Integer(), httpStatus: Type.Optional(Type.Integer()), reason: Type.Optional(Type.String()) })),
+        Type.Array(Type.Object({ id: Type.String(), status: Type.String(), ms: Type.Number(), attempts: Type.Integer(), httpStatus: Type.Optional(Type.Integer()), reason: Type.Optional(Type.String()), action: Type.Optional(Type.String({ description: 'Browser-mode steps (a1, a2, …): the action run, e.g. click role=button[name="Save"]; typed values never shown' })) })),
       ),
       fallback: Type.Optional(Type.Object({ reason: Type.String(), ms: Type.Number() })),
       error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),

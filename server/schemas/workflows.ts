@@ -59,11 +59,12 @@ export const WorkflowSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
-    schemaVersion: Type.Integer(),
+    schemaVersion: Type.Integer({ description: '2: headers every step sends alike are in `headers`, once; workflows stored as 1 are migrated when read' }),
     recordingId: Type.Optional(Type.String()),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     origins: Type.Array(Type.String()),
+    headers: Type.Optional(Type.Array(Type.Object({ name: Type.String(), value: Type.String() }), { description: "Headers every step sends with the same value; each step's request lists only its own" })),
     steps: Type.Array(Type.Object({ id: Type.String(), description: Type.String(), stateChanging: Type.Boolean(), bootstrap: Type.Boolean(), idempotent: Type.Optional(Type.Boolean()) })),
     variables: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })),
     inputs: Type.Array(WorkflowInputSchema),

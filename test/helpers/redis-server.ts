@@ -15,10 +15,14 @@ export async function freePort(): Promise<number> {
 /** A throw-away redis-server of a test's own (to stop and restart Redis under a running app). */
 export class RedisServer {
   private proc?: ChildProcess;
-  /** With `dataDir`, every write is appended to a file there (fsync always): a restart keeps the data. */
+  /**
+   * With `dataDir`, every write is appended to a file there (fsync always): a restart keeps the data.
+   * `args` are more redis-server options (`['--maxmemory-policy', 'allkeys-lru']`, cluster mode).
+   */
   constructor(
     readonly port: number,
     private readonly dataDir?: string,
+    private readonly args: string[] = [],
   ) {}
 
   get url(): string {
@@ -27,7 +31,7 @@ export class RedisServer {
 
   async start(): Promise<void> {
     const persist = this.dataDir ? ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persist], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persist, ...this.args], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.proc = proc;
     let out = '';
     await new Promise<void>((resolve, reject) => {

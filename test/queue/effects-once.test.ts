@@ -139,6 +139,10 @@ describe('queue: a state-changing step is never sent twice when its worker dies'
       await server.start();
       site.hold = () => false;
       post.release();
+      // this test's own client reconnects on its own schedule: wait for it, not for the run
+      for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        if (await store.call((r) => r.ping()).then(() => true, () => false)) break;
+      }
       const done = await q.waitFor(run.id, 60_000);
       expect(site.effects('redis-restart'), 'items created').to.equal(1);
       expect(['succeeded', 'failed']).to.include(done.status);

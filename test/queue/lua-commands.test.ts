@@ -22,8 +22,8 @@ describe('queue: Lua commands in .lua files', function () {
 
   it('declares named keys and arguments, and refuses a name the script does not declare', () => {
     const cmd = luaCommand(pathToFileURL(join(ROOT, 'replayer/queue/scripts.ts')).href, 'commands', 'save-if-current');
-    expect(cmd.keys).to.deep.equal(['run', 'slots']);
-    expect([...cmd.optional]).to.deep.equal(['slots']);
+    expect(cmd.keys).to.deep.equal(['run', 'slots', 'journal']);
+    expect([...cmd.optional]).to.deep.equal(['slots', 'journal']);
     expect(cmd.args).to.deep.equal(['attempt', 'runJson', 'runId', 'channel']);
     // Positions only in the prelude: the script itself names its keys and arguments.
     expect(cmd.src.split('\n').slice(1).join('\n')).to.contain('KEY.run').and.not.match(/KEYS\[|ARGV\[/);

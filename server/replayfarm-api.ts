@@ -1,0 +1,59 @@
+import type { Express } from 'express';
+import { sealKeyOf, IngestPool, type RecordingManager } from '../recorder/index.js';
+import { RunSubmitter } from '../replayer/index.js';
+import type { Config, Logger, RedisStore, Registry } from '../core/index.js';
+import { buildApp } from './app.js';
+import { healthRoutes } from './routes/health.js';
+import { workflowRoutes } from './routes/workflows.js';
+import { runRoutes } from './routes/runs.js';
+import { recordingRoutes } from './routes/recordings.js';
+import { openapiRoutes } from './routes/openapi.js';
+import { WorkflowSweeper } from './workflow-sweeper.js';
+import type { ReplayfarmParts } from './replayfarm-options.js';
+
+/** What the API is built from: the composition root's parts. */
+export interface ApiInputs {
+  config: Config;
+  logger: Logger;
+  registry: Registry;
+  store: RedisStore;
+  clock: () => number;
+  parts: Partial<ReplayfarmParts> & Pick<ReplayfarmParts, 'secretBox' | 'replayer' | 'queue' | 'workflows'> & { recordings: RecordingManager };
+  /** A replacement for the HAR ingest threads (ReplayfarmOptions.ingest). */
+  ingest?: IngestPool;
+  poolCheck: () => Promise<{ ok: boolean; message: string }>;
+}
+
+/**
+ * The HTTP API (Express, routes, HAR ingest threads), in a module of its own that the composition
+ * root imports only when it serves: a one-shot CLI run never loads Express or the routes.
+ */
+export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: IngestPool; sweeper: WorkflowSweeper }> {
+  const { config: c, store, registry, parts } = i;
+  const { recordings, queue } = parts;
+  const ingest =
+    i.ingest ??
+    new IngestPool({
+      store,
+      logger: i.logger,
+      registry,
+      secretBox: parts.secretBox,
+      sealKey: await sealKeyOf(store, c.secretKey, parts.secretBox),
+      harLimitBytes: c.harLimitBytes,
+      threads: c.harIngestThreads,
+    });
+  const sweeper = new WorkflowSweeper({ store, queue, logger: i.logger, sweepForMs: c.runDeadlineMs + 60_000 });
+  const app = buildApp({
+    config: c,
+    logger: i.logger,
+    registry,
+    open: [healthRoutes({ store, registry, checks: { pool: i.poolCheck } })],
+    v1: [
+      recordingRoutes({ config: c, store, recordings, ingest }),
+      workflowRoutes({ store, clock: i.clock, recordings, onDelete: (id, wf) => sweeper.deleted(id, wf.recordingId) }),
+      runRoutes({ store, queue, runs: new RunSubmitter({ queue, workflows: parts.workflows }) }),
+      openapiRoutes({ store }),
+    ],
+  });
+  return { app, ingest, sweeper };
+}
