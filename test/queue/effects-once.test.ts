@@ -127,6 +127,7 @@ describe('queue: a state-changing step is never sent twice when its worker dies'
     let w: CliProcess | undefined;
     try {
       await q.start();
+      await store.ping(10_000); // this test's own client connects on its own schedule
       const wf = counterWorkflow(site.url, newId('wf'));
       await store.put('workflow', wf.id, wf);
       w = await worker('worker-redis-restart', { REDIS_URL: server.url });
