@@ -13,7 +13,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,7 @@ import { learn } from '../recorder/learner/index.js';
 import { Replayfarm } from '../server/replayfarm.js';
 import { quantile } from './lib/stats.js';
 import { sharedHarsDir } from '../test/helpers/shared-fixtures.js';
+import { uploadWhilePolling } from '../test/helpers/upload-while-polling.js';
 
 interface Base {
   har: HARFile;
@@ -101,55 +101,6 @@ async function recordBase(): Promise<Base> {
   }
 }
 
-interface UploadResult {
-  status: number;
-  text: string;
-  seconds: number;
-  /** /healthz latencies (ms) from a little before the upload until a little after. */
-  lat: number[];
-}
-
-/**
- * POSTs `body` to /v1/hars from a worker thread while another loop there polls /healthz every
- * 20 ms: the client's own work never runs on the server's event loop, and a blocked server loop
- * shows as slow answers, not as polls that were never sent.
- */
-async function uploadWhilePolling(base: string, body: Buffer): Promise<UploadResult> {
-  const code = `
-    const { parentPort, workerData: w } = require('node:worker_threads');
-    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-    const lat = [];
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        const t0 = performance.now();
-        try { await (await fetch(w.base + '/healthz')).arrayBuffer(); lat.push(performance.now() - t0); } catch { lat.push(60000); }
-        await sleep(20);
-      }
-    })();
-    (async () => {
-      await sleep(500);
-      const t0 = performance.now();
-      const res = await fetch(w.base + '/v1/hars?name=bench', { method: 'POST', headers: { 'content-type': 'application/json' }, body: w.body });
-      const text = await res.text();
-      const seconds = (performance.now() - t0) / 1000;
-      await sleep(200);
-      polling = false;
-      await poller;
-      parentPort.postMessage({ status: res.status, text, seconds, lat });
-    })();`;
-  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  const w = new Worker(code, { eval: true, execArgv: [], workerData: { base, body: bytes }, transferList: [bytes.buffer as ArrayBuffer] });
-  try {
-    return await new Promise<UploadResult>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
-  } finally {
-    await w.terminate();
-  }
-}
-
 /** The recording scaled up to `mb` MB of HAR JSON (whole entries, just past it). */
 function harOfSize(base: Base, mb: number): Buffer {
   const perEntry = JSON.stringify(base.har.log.entries).length / base.har.log.entries.length;
@@ -174,7 +125,7 @@ async function uploadBench(base: Base): Promise<void> {
   try {
     const url = await rf.listen();
     process.stderr.write(`uploading a ${mb.toFixed(1)} MB HAR to ${url} while polling /healthz…\n`);
-    const r = await uploadWhilePolling(url, body);
+    const r = await uploadWhilePolling(url, body, { query: 'name=bench', leadMs: 500, trailMs: 200 });
     if (r.status !== 201) throw new Error(`upload answered ${r.status}: ${r.text.slice(0, 500)}`);
     process.stdout.write(`upload_45mb_har_mb: ${mb.toFixed(1)}\n`);
     process.stdout.write(`upload_45mb_s: ${r.seconds.toFixed(2)}\n`);

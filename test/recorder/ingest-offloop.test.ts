@@ -1,7 +1,7 @@
-import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
 import type { Recording, Workflow } from '../../core/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { uploadWhilePolling } from '../helpers/upload-while-polling.js';
 import { formPost, har, html, json, jsonPost, ORIGIN, type Ex } from './learner-har-builder.js';
 
 /**
@@ -20,47 +20,6 @@ function bigHar(pages = 5700, items = 50): Buffer {
   }
   ex.push({ url: `${ORIGIN}/api/orders`, cookies: { sid: 'sid0123456789abcdef0123' }, post: jsonPost({ item: 'it-3-7', qty: 2 }), status: 201, ...json({ order: 'ord_42', item: 'it-3-7', qty: 2 }) });
   return Buffer.from(JSON.stringify(har(ex)));
-}
-
-/**
- * Uploads `body` from a thread of its own while another loop there polls GET /healthz every
- * `everyMs` (from a little before the upload until a little after): neither the client's work
- * nor a blocked server loop can then hide a slow answer. Latencies in ms.
- */
-async function uploadWhilePolling(base: string, body: Buffer, query: string, everyMs = 20): Promise<{ status: number; text: string; seconds: number; lat: number[] }> {
-  const code = `
-    const { parentPort, workerData: w } = require('node:worker_threads');
-    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-    const lat = [];
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        const t0 = performance.now();
-        try { await (await fetch(w.base + '/healthz')).arrayBuffer(); lat.push(performance.now() - t0); } catch { lat.push(60000); }
-        await sleep(w.everyMs);
-      }
-    })();
-    (async () => {
-      await sleep(200);
-      const t0 = performance.now();
-      const res = await fetch(w.base + '/v1/hars?' + w.query, { method: 'POST', headers: { 'content-type': 'application/json' }, body: w.body });
-      const text = await res.text();
-      const seconds = (performance.now() - t0) / 1000;
-      await sleep(100);
-      polling = false;
-      await poller;
-      parentPort.postMessage({ status: res.status, text, seconds, lat });
-    })();`;
-  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  const w = new Worker(code, { eval: true, execArgv: [], workerData: { base, body: bytes, query, everyMs }, transferList: [bytes.buffer as ArrayBuffer] });
-  try {
-    return await new Promise((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
-  } finally {
-    await w.terminate();
-  }
 }
 
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
@@ -85,7 +44,7 @@ describe('HAR uploads are processed off the event loop', function () {
     const body = bigHar();
     expect(body.length).to.be.within(30e6, 48e6);
     const mb = body.length / 1e6;
-    const { status, text, seconds, lat } = await uploadWhilePolling(app.url, body, 'name=big');
+    const { status, text, seconds, lat } = await uploadWhilePolling(app.url, body, { query: 'name=big' });
     const up = { status, text, json: JSON.parse(text) };
     const max = Math.max(...lat);
     process.stderr.write(`      ${mb.toFixed(1)} MB upload: ${seconds.toFixed(2)} s; /healthz during it: ${lat.length} polls, p99 ${p99(lat).toFixed(1)} ms, max ${max.toFixed(1)} ms\n`);

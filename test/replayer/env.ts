@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, createRedis, createRegistry, RedisStore, SecretBox, type Redis, type Registry } from '../../core/index.js';
-import { BrowserPool } from '../../browser-pool/index.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, createRedis, createRegistry, RedisStore, SecretBox, type HARFile, type Redis, type Registry, type Workflow } from '../../core/index.js';
+import { BrowserPool, performAction } from '../../browser-pool/index.js';
+import { learn } from '../../recorder/index.js';
 import { Replayer, type ReplayerOptions } from '../../replayer/index.js';
-import { startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
+import { fixtureFlow, startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
 import { testPrefix } from '../helpers/prefix.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -32,6 +36,24 @@ export async function openReplayerEnv(name: string) {
       const s = await startFixtureSite({ pollIntervalMs: 60_000 });
       sites.push(s);
       return s;
+    },
+    /** What a scripted recording does: drive a pooled browser through the fixture flow, record a HAR, learn. */
+    async recordAndLearn(site: FixtureSite): Promise<Workflow> {
+      const dir = mkdtempSync(join(tmpdir(), `rf-${name}-`));
+      const path = join(dir, 'flow.har');
+      try {
+        const actions = fixtureFlow(site);
+        const lease = await pool.lease({ recordHar: { path, content: 'embed' } });
+        try {
+          const page = await lease.context.newPage();
+          for (const a of actions) await performAction(page, a, { timeoutMs: 30_000 });
+        } finally {
+          await lease.release();
+        }
+        return learn(JSON.parse(readFileSync(path, 'utf8')) as HARFile, { actions, sealSecret: (p) => secretBox.seal(p) });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     replayer(extra: Partial<ReplayerOptions> = {}): Replayer {
       const r = new Replayer({ store, pool, logger, registry, secretBox, allowLoopback: true, retries: { baseDelayMs: 20, maxDelayMs: 200 }, ...extra });

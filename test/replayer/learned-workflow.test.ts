@@ -1,12 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { performAction } from '../../browser-pool/index.js';
-import type { HARFile, Workflow } from '../../core/index.js';
-import { learn } from '../../recorder/index.js';
+import type { Workflow } from '../../core/index.js';
 import type { Replayer } from '../../replayer/index.js';
-import { fixtureFlow, type FixtureSite } from '../fixtures/site/index.js';
+import type { FixtureSite } from '../fixtures/site/index.js';
 import { hits, openReplayerEnv } from './env.js';
 
 /** The workflow with every mention of its origin replaced (same shape, another target). */
@@ -25,23 +20,7 @@ describe('replayer on a LEARNED workflow (recorded in Chromium, learned, replaye
     env = await openReplayerEnv('learned');
     site = await env.site();
     replayer = env.replayer();
-    // What a scripted recording does: drive a pooled browser with the actions, record a HAR, learn.
-    const dir = mkdtempSync(join(tmpdir(), 'rf-replayer-'));
-    const path = join(dir, 'flow.har');
-    try {
-      const actions = fixtureFlow(site);
-      const lease = await env.pool.lease({ recordHar: { path, content: 'embed' } });
-      try {
-        const page = await lease.context.newPage();
-        for (const a of actions) await performAction(page, a, { timeoutMs: 30_000 });
-      } finally {
-        await lease.release();
-      }
-      const har = JSON.parse(readFileSync(path, 'utf8')) as HARFile;
-      wf = learn(har, { actions, sealSecret: (p) => env.secretBox.seal(p) });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    wf = await env.recordAndLearn(site);
   });
   after(async () => {
     await env?.close();

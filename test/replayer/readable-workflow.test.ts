@@ -1,15 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { performAction } from '../../browser-pool/index.js';
-import { migrateWorkflow, newId, stepHeaders, type HARFile, type Workflow } from '../../core/index.js';
-import { learn } from '../../recorder/index.js';
+import { migrateWorkflow, newId, stepHeaders, type Workflow } from '../../core/index.js';
 import { compileWorkflow } from '../../replayer/compiled-workflow.js';
 import { buildRequest } from '../../replayer/request-builder.js';
 import { VariableScope } from '../../replayer/variable-scope.js';
 import { loadWorkflow } from '../../server/routes/workflows.js';
-import { fixtureFlow, type FixtureSite } from '../fixtures/site/index.js';
+import type { FixtureSite } from '../fixtures/site/index.js';
 import { hits, openReplayerEnv } from './env.js';
 
 /** The workflow as schema version 1 wrote it: every step carries all its headers, no common list. */
@@ -39,21 +34,7 @@ describe('readable workflows (#18 item 7): common headers once, input types, bro
   before(async () => {
     env = await openReplayerEnv('readable');
     site = await env.site();
-    const dir = mkdtempSync(join(tmpdir(), 'rf-readable-'));
-    const path = join(dir, 'flow.har');
-    try {
-      const actions = fixtureFlow(site);
-      const lease = await env.pool.lease({ recordHar: { path, content: 'embed' } });
-      try {
-        const page = await lease.context.newPage();
-        for (const a of actions) await performAction(page, a, { timeoutMs: 30_000 });
-      } finally {
-        await lease.release();
-      }
-      wf = learn(JSON.parse(readFileSync(path, 'utf8')) as HARFile, { actions, sealSecret: (p) => env.secretBox.seal(p) });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    wf = await env.recordAndLearn(site);
   });
   after(async () => {
     await env?.close();
