@@ -10,7 +10,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/copy-assets.mjs ./scripts/
+COPY scripts/copy-assets.mjs scripts/bundle-cli.mjs ./scripts/
 COPY core ./core
 COPY browser-pool ./browser-pool
 COPY recorder ./recorder

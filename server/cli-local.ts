@@ -11,7 +11,7 @@ import { storeCliRun } from './cli-run-record.js';
 async function local(api = false, recorder = true): Promise<Replayfarm> {
   // a headless recording's API takes any free port unless PORT says otherwise (`serve` may hold 3000)
   const port = api && !process.env.PORT ? { port: 0 } : {};
-  const rf = new Replayfarm({ api, recorder, worker: false, config: { ...port, ...(process.env.LOG_LEVEL ? {} : { logLevel: 'warn' }) } });
+  const rf = new Replayfarm({ api, recorder, worker: false, startQueue: api, config: { ...port, ...(process.env.LOG_LEVEL ? {} : { logLevel: 'warn' }) } });
   await rf.start();
   return rf;
 }

@@ -2,10 +2,9 @@
 // The entry point stays light: help, --version and bad flags are answered from node:* modules and
 // cli-spec.ts alone; a command's heavy modules (Playwright, Bull, Express) load when it runs.
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
-import { CONFIG_VARS, ConfigError } from '../core/config.js';
-import { redactRedisUrl } from '../core/redis-url.js';
-import { isAppError } from '../core/errors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { cliFailure } from './cli-failure.js';
 import { COMMANDS, USAGE, UsageError, commandHelp } from './cli-spec.js';
 
 /** Prints one clear sentence and exits non-zero: the CLI never shows a stack trace for bad input. */
@@ -73,30 +72,23 @@ async function main(): Promise<void> {
     const { serve } = await import('./cli-serve.js');
     return serve({ api: command === 'serve', worker: command === 'worker' || !values['no-worker'] });
   }
-  const local = await import('./cli-local.js');
-  if (command === 'record') return local.record(positionals[0], { headless: values.headless === true, name: values.name as string | undefined });
-  if (command === 'learn') return local.learn(positionals[0], { name: values.name as string | undefined });
-  if (command === 'workflows') return local.workflows();
-  if (command === 'runs') return local.runs(positionals[0], { limit: values.limit as string, json: values.json === true });
-  return local.run(positionals[0], { inputs: values.input as string[], mode: values.mode as string, session: values.session as string, json: values.json === true });
+  if (command === 'record' || command === 'learn') {
+    const local = await import('./cli-local.js');
+    if (command === 'record') return local.record(positionals[0], { headless: values.headless === true, name: values.name as string | undefined });
+    return local.learn(positionals[0], { name: values.name as string | undefined });
+  }
+  const failure = await (await quickCommands()).quick(command, values, positionals);
+  if (failure) die(failure.message, failure.exitCode);
 }
 
-/** Which Redis could not be reached, why, and what to do (the password shown as ***). */
-function redisUnavailable(err: Error): string {
-  const url = redactRedisUrl(process.env.REDIS_URL || CONFIG_VARS.find((v) => v.env === 'REDIS_URL')!.default);
-  const cause = (err.cause as Error | undefined)?.message;
-  return `redis_unavailable: Redis at ${url} is not reachable${cause ? ` (${cause})` : ''}: start Redis there, or set REDIS_URL to a running one`;
+/** run, workflows and runs: the bundle `npm run build` makes beside this file, else (under tsx) the module itself. */
+async function quickCommands(): Promise<typeof import('./cli-quick.js')> {
+  const bundle = new URL('./cli-quick.bundle.mjs', import.meta.url);
+  if (existsSync(fileURLToPath(bundle))) return import(bundle.href) as Promise<typeof import('./cli-quick.js')>;
+  return import('./cli-quick.js');
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof UsageError) die(err.message, 2);
-  if (err instanceof ConfigError) die(`configuration: ${err.message}`, 2);
-  if (isAppError(err) && err.code === 'redis_unavailable') die(redisUnavailable(err));
-  if (isAppError(err)) {
-    const detail = err.details?.slice(0, 5).map((d) => `\n  ${d.path ?? ''} ${d.message}`).join('') ?? '';
-    die(`${err.code}: ${err.message}${detail}`);
-  }
-  const code = String((err as { code?: unknown })?.code ?? '');
-  if (code === 'EADDRINUSE') die(`the port is already in use: ${(err as Error).message}`);
-  die((err as Error)?.message ?? String(err));
+  const { message, exitCode } = cliFailure(err);
+  die(message, exitCode);
 });

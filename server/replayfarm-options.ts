@@ -23,6 +23,12 @@ export interface ReplayfarmOptions extends Omit<Partial<ReplayfarmParts>, 'worke
   config?: Partial<Config>;
   /** Run a worker in this process (default true; `serve --no-worker` and the API-only tests say false), or this one. */
   worker?: RunWorker | boolean;
+  /**
+   * Connect the run queue (default true). False: run records are still read and written through
+   * the store, but no bull queue nor subscriber is opened, and bull is never loaded (the CLI's
+   * local commands, which run in their own process). Needs `worker: false` and no API.
+   */
+  startQueue?: boolean;
   /** Serve the HTTP API (default true; `replayfarm worker` says false). */
   api?: boolean;
   /**

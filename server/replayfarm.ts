@@ -49,6 +49,7 @@ export class Replayfarm {
 
   constructor(opts: ReplayfarmOptions = {}) {
     if (opts.store && !opts.redis) throw new TypeError('Replayfarm: a store replacement comes with the redis client it uses');
+    if (opts.startQueue === false && (opts.worker !== false || opts.api !== false)) throw new TypeError('Replayfarm: startQueue false needs worker false and api false');
     this.opts = opts;
     this.config = loadConfig(opts.env ?? process.env, opts.config);
     const c = this.config;
@@ -120,10 +121,12 @@ export class Replayfarm {
     const api = this.opts.api !== false;
     if (!parts.recordings && (api || this.opts.recorder !== false)) parts.recordings = await this.buildRecordings(parts);
     this.parts = parts;
-    this.queueStarter = new QueueStarter({ store: this.store, logger: this.logger, queue: parts.queue, worker: parts.worker, redisUrl: this.config.redisUrl });
-    // With Redis up, start() returns with queue and worker running; with Redis away the API still
-    // serves (/readyz and run calls say why) and the queue starts once Redis answers.
-    await this.queueStarter.start();
+    if (this.opts.startQueue !== false) {
+      this.queueStarter = new QueueStarter({ store: this.store, logger: this.logger, queue: parts.queue, worker: parts.worker, redisUrl: this.config.redisUrl });
+      // With Redis up, start() returns with queue and worker running; with Redis away the API still
+      // serves (/readyz and run calls say why) and the queue starts once Redis answers.
+      await this.queueStarter.start();
+    }
     if (api) await this.startApi(parts);
   }
 

@@ -1,5 +1,9 @@
-import Bull from 'bull';
+import { createRequire } from 'node:module';
+import type Bull from 'bull';
 import { connectRedis, type Redis } from '../../core/index.js';
+
+/** bull, loaded by the first BullConnection: a process that only reads or writes run records (a CLI run) never pays for it. */
+let BullClass: typeof Bull | undefined;
 
 /** Every run job lives in this one bull queue (under the configured key prefix). */
 export const QUEUE_NAME = 'runs';
@@ -22,7 +26,8 @@ export class BullConnection {
   private closing?: Promise<void>;
 
   constructor(opts: BullConnectionOptions) {
-    this.queue = new Bull(QUEUE_NAME, {
+    BullClass ??= createRequire(import.meta.url)('bull') as typeof Bull;
+    this.queue = new BullClass(QUEUE_NAME, {
       prefix: bullPrefix(opts.prefix),
       settings: opts.settings,
       createClient: (type) => {

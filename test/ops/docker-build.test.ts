@@ -83,6 +83,17 @@ describe('ops: the Docker image builds (its build stage, replayed without an eng
     await exec(process.execPath, ['--input-type=module', '-e', "await import('./dist/server/cli-serve.js'); await import('./dist/server/cli-local.js');"], { cwd: app });
   });
 
+  it('bundles the quick CLI commands into one file that loads no browser, queue or web server, with the Lua it reads beside it', async () => {
+    const bundle = join(app, 'dist/server/cli-quick.bundle.mjs');
+    expect(existsSync(bundle), 'dist/server/cli-quick.bundle.mjs').to.equal(true);
+    const js = readFileSync(bundle, 'utf8');
+    const topLevel = [...js.matchAll(/^import\s[^;]*?from\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+    expect(topLevel.filter((spec) => !spec.startsWith('node:')), 'packages imported when the bundle loads').to.deep.equal([]);
+    const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', "const m = await import('./dist/server/cli-quick.bundle.mjs'); console.log(typeof m.quick);"], { cwd: app });
+    expect(stdout.trim()).to.equal('function');
+    for (const lua of ['enqueue.lua', 'set-if-unchanged.lua', 'save-session-if-version.lua']) expect(existsSync(join(app, 'dist/server/commands', lua)), lua).to.equal(true);
+  });
+
   it('needs only production dependencies at run time (the runtime stage prunes the rest)', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     const allowed = new Set([...Object.keys(pkg.dependencies), ...builtinModules]);
@@ -91,8 +102,9 @@ describe('ops: the Docker image builds (its build stage, replayed without an eng
     for (const file of files(join(app, 'dist'))) {
       if (!file.endsWith('.js')) continue;
       const js = readFileSync(file, 'utf8');
-      // `import … from 'x'`, `import 'x'`, `export … from 'x'` at a line start, and `import('x')`
-      const imports = /^(?:import\s+(?:[^'";]*?\sfrom\s*)?|export\s+[^'";]*?\sfrom\s*)['"]([^'"./][^'"]*)['"]|\bimport\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm;
+      // `import … from 'x'`, `import 'x'`, `export … from 'x'` at a line start, `import('x')`, and
+      // `require('x')` or `createRequire(…)('x')` (packages loaded on first use)
+      const imports = /^(?:import\s+(?:[^'";]*?\sfrom\s*)?|export\s+[^'";]*?\sfrom\s*)['"]([^'"./][^'"]*)['"]|\b(?:import|require|createRequire\([^()]*\))\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm;
       for (const m of js.matchAll(imports)) {
         const spec = (m[1] ?? m[2])!.replace(/^node:/, '');
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
