@@ -21,4 +21,7 @@ export {
   type RunJobData,
   type RunWorkerOptions,
   type RunJobContext,
+  type RunFilter,
+  type RunSearch,
+  SEARCH_SCAN_LIMIT,
 } from './queue/index.js';

@@ -6,6 +6,7 @@ import { httpMetrics, routeBase } from './middleware/http-metrics.js';
 import { accessLog } from './middleware/access-log.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { jsonBody } from './middleware/json-body.js';
+import type { ConsoleSessions } from './console-session.js';
 
 export interface AppParts {
   config: Config;
@@ -15,6 +16,8 @@ export interface AppParts {
   open: Router[];
   /** Routes under /v1, behind API-key auth when keys are configured. */
   v1: Router[];
+  /** The console's sign-ins, which /v1 accepts besides the key. */
+  sessions?: ConsoleSessions;
 }
 
 /** The Express app: middleware order matters (ids and metrics first, errors last). */
@@ -29,7 +32,7 @@ export function buildApp(parts: AppParts): Express {
   for (const r of parts.open) app.use(r);
   const v1 = express.Router();
   v1.use(routeBase());
-  v1.use(apiKeyAuth(parts.config.apiKeys));
+  v1.use(apiKeyAuth(parts.config.apiKeys, parts.sessions));
   // JSON bodies everywhere (415 otherwise); HAR uploads are read raw by their route (gzip, bigger limit).
   v1.use(jsonBody({ limit: parts.config.bodyLimitBytes, raw: { '/hars': ['application/gzip', 'application/x-gzip'] } }));
   for (const r of parts.v1) v1.use(r);

@@ -38,5 +38,7 @@ export async function storeCliRun(rf: Replayfarm, wf: Workflow, req: CliRunReque
   const index = rf.queue.ledger.indexName(wf.id);
   await rf.store.put('run', run.id, run, { indexes: [index], score: req.createdAt.getTime() });
   await rf.store.trimIndex('run', index, rf.config.runHistoryLimit);
+  // followers of GET /v1/runs/events (the console's history) see it as they see a worker's runs
+  await rf.store.call((r) => r.publish(rf.queue.ledger.eventsChannel, JSON.stringify(run)));
   return run;
 }

@@ -8,6 +8,11 @@ import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { consoleRoutes } from './routes/console.js';
+import { runEventRoutes } from './routes/run-events.js';
+import { sessionRoutes } from './routes/session.js';
+import { ConsoleSessions } from './console-session.js';
+import { RunEvents } from './run-events.js';
 import { WorkflowSweeper } from './workflow-sweeper.js';
 import type { ReplayfarmParts } from './replayfarm-options.js';
 
@@ -28,7 +33,7 @@ export interface ApiInputs {
  * The HTTP API (Express, routes, HAR ingest threads), in a module of its own that the composition
  * root imports only when it serves: a one-shot CLI run never loads Express or the routes.
  */
-export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: IngestPool; sweeper: WorkflowSweeper }> {
+export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: IngestPool; sweeper: WorkflowSweeper; events: RunEvents }> {
   const { config: c, store, registry, parts } = i;
   const { recordings, queue } = parts;
   const ingest =
@@ -43,17 +48,23 @@ export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: In
       threads: c.harIngestThreads,
     });
   const sweeper = new WorkflowSweeper({ store, queue, logger: i.logger, sweepForMs: c.runDeadlineMs + 60_000 });
+  const sessions = new ConsoleSessions(c.apiKeys, i.clock);
+  const events = new RunEvents({ store, queue, logger: i.logger });
   const app = buildApp({
     config: c,
     logger: i.logger,
     registry,
-    open: [healthRoutes({ store, registry, checks: { pool: i.poolCheck } })],
+    sessions,
+    open: [healthRoutes({ store, registry, checks: { pool: i.poolCheck } }), consoleRoutes()],
     v1: [
+      sessionRoutes(sessions),
+      // before runRoutes: /runs/events is not a run id
+      runEventRoutes({ events }),
       recordingRoutes({ config: c, store, recordings, ingest }),
       workflowRoutes({ store, clock: i.clock, recordings, onDelete: (id, wf) => sweeper.deleted(id, wf.recordingId) }),
       runRoutes({ store, queue, runs: new RunSubmitter({ queue, workflows: parts.workflows }) }),
       openapiRoutes({ store }),
     ],
   });
-  return { app, ingest, sweeper };
+  return { app, ingest, sweeper, events };
 }

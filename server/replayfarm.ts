@@ -12,6 +12,7 @@ import { AddressPolicy, Replayer, RunExecutor, RunQueue, RunWorker, WorkflowCach
 import { clientErrorHandler } from './middleware/error-handler.js';
 import { QueueStarter } from './queue-starter.js';
 import type { WorkflowSweeper } from './workflow-sweeper.js';
+import type { RunEvents } from './run-events.js';
 import type { ReplayfarmOptions, ReplayfarmParts } from './replayfarm-options.js';
 
 export type { ReplayfarmOptions, ReplayfarmParts };
@@ -46,6 +47,7 @@ export class Replayfarm {
   private closing?: Promise<void>;
   private queueStarter?: QueueStarter;
   private sweeper?: WorkflowSweeper;
+  private events?: RunEvents;
 
   constructor(opts: ReplayfarmOptions = {}) {
     if (opts.store && !opts.redis) throw new TypeError('Replayfarm: a store replacement comes with the redis client it uses');
@@ -218,6 +220,7 @@ export class Replayfarm {
     });
     parts.ingest = built.ingest;
     this.sweeper = built.sweeper;
+    this.events = built.events;
     this.app_ = built.app;
     // Recordings live in API processes: keep ours marked alive, fail those of dead processes.
     parts.recordings!.startSweeper();
@@ -245,6 +248,7 @@ export class Replayfarm {
 
   private async doClose(): Promise<void> {
     this.sweeper?.close();
+    this.events?.close(); // live run streams end, so the server can close
     this.queueStarter?.stop();
     await this.started?.catch(() => {});
     await this.queueStarter?.stopped();

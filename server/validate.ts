@@ -63,6 +63,16 @@ export function bodyProblems<T extends TSchema>(schema: T): (body: unknown) => E
   return (body) => schemaProblems(validate, body, 'body');
 }
 
+/** A query-string check by schema: bad parameters are `invalid_request` with paths like `query.status`. */
+export function queryChecker<T extends TSchema>(schema: T): (query: unknown) => Static<T> {
+  const validate = createAjv().compile(schema);
+  return (query) => {
+    const details = schemaProblems(validate, query ?? {}, 'query').map((d) => (d.path === 'query' ? d : { ...d, path: `query.${d.path}` }));
+    if (details.length) throw new AppError('invalid_request', `Invalid query: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { details });
+    return query as Static<T>;
+  };
+}
+
 /**
  * `limit` (1–500, default 50; larger or smaller integers are clamped) and `offset` (≥ 0, default 0)
  * of a list call's query; anything that is not a whole number is `invalid_request`.

@@ -59,6 +59,14 @@ export class RunLedger {
     return this.store.key('runs-done');
   }
 
+  /**
+   * The pub/sub channel on which a run is published (its JSON) when it is queued and when it
+   * starts; finished runs go to doneChannel. Together they are what GET /v1/runs/events follows.
+   */
+  get eventsChannel(): string {
+    return this.store.key('runs-events');
+  }
+
   onFinished(listener: (run: Run) => void): void {
     this.finishedListeners.push(listener);
   }
@@ -73,7 +81,7 @@ export class RunLedger {
 
   /** Stores `running` if the record is still the queued one of attempt `queuedAttempt` (one round trip). */
   async start(runId: string, queuedAttempt: number, running: Run): Promise<StartResult> {
-    const res = await this.store.eval<[string, string?]>(START_RUN, { run: this.store.key('run', runId) }, { attempt: queuedAttempt, runningJson: JSON.stringify(running) });
+    const res = await this.store.eval<[string, string?]>(START_RUN, { run: this.store.key('run', runId) }, { attempt: queuedAttempt, runningJson: JSON.stringify(running), eventsChannel: this.eventsChannel });
     if (res[0] === 'moved') return { result: 'moved', run: JSON.parse(res[1]!) as Run };
     return { result: res[0] === 'started' ? 'started' : 'gone' };
   }

@@ -5,6 +5,7 @@ import { AppError, connectRedis, newId, type Logger, type RedisStore } from '../
 import type { Run } from '../../core/index.js';
 import { BullConnection } from './bull-connection.js';
 import { RunLedger, type RunJobData } from './run-ledger.js';
+import { searchRuns, type RunFilter, type RunSearch } from './run-search.js';
 import { RunWaiters, isFinished } from './run-waiters.js';
 import { ENQUEUE, SLOT_TTL_MS } from './scripts.js';
 import { registerQueueGauges } from './queue-gauges.js';
@@ -164,6 +165,7 @@ export class RunQueue {
       // bull's own 'waiting' event channel (waiting@<token>), as its addJob publishes it
       token: (queue as Bull.Queue & { token?: string }).token ?? '',
       historyLimit: o.historyLimit,
+      eventsChannel: l.eventsChannel,
     };
     const res = await this.store.eval<Reservation>(ENQUEUE, keys, args);
     switch (res[0]) {
@@ -205,6 +207,11 @@ export class RunQueue {
   /** A workflow's runs, newest first (default 50). */
   list(workflowId: string, opts: { limit?: number; offset?: number } = {}): Promise<Run[]> {
     return this.store.list<Run>('run', { index: this.ledger.indexName(workflowId), limit: opts.limit, offset: opts.offset });
+  }
+
+  /** Runs newest first, of one workflow or all, of a status and mode when given (see searchRuns). */
+  search(filter: RunFilter): Promise<RunSearch> {
+    return searchRuns(this.store, filter.workflowId ? this.ledger.indexName(filter.workflowId) : undefined, filter);
   }
 
   async counts(): Promise<{ waiting: number; active: number; delayed: number; failed: number }> {

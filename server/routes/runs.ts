@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { AppError, type RedisStore, type Run } from '../../core/index.js';
 import type { RunQueue, RunSubmitter } from '../../replayer/index.js';
-import { bodyChecker, idOf, pagination } from '../validate.js';
-import { DEFAULT_WAIT_S, RunBody } from '../schemas/index.js';
+import { bodyChecker, idOf, pagination, queryChecker, requireIdOf } from '../validate.js';
+import { DEFAULT_WAIT_S, RunBody, RunsQuery } from '../schemas/index.js';
 import { loadWorkflow } from './workflows.js';
 
 export interface RunRouteDeps {
@@ -39,6 +39,15 @@ export function runRoutes(deps: RunRouteDeps): Router {
     const { limit, offset } = pagination(req.query as Record<string, unknown>);
     const runs: Run[] = await deps.queue.list(wf.id, { limit, offset });
     res.json({ runs, limit, offset });
+  });
+
+  const runsQuery = queryChecker(RunsQuery);
+  r.get('/runs', async (req, res) => {
+    const q = runsQuery(req.query);
+    const { limit, offset } = pagination(req.query as Record<string, unknown>);
+    if (q.workflowId !== undefined) await loadWorkflow(deps.store, requireIdOf('workflow', q.workflowId));
+    const { runs, complete } = await deps.queue.search({ workflowId: q.workflowId, status: q.status, mode: q.mode, limit, offset });
+    res.json({ runs, limit, offset, ...(complete ? {} : { complete: false }) });
   });
 
   r.get('/runs/:id', idOf('run'), async (req, res) => {

@@ -4,3 +4,4 @@ export * from './recordings.js';
 export * from './workflows.js';
 export * from './runs.js';
 export * from './operations.js';
+export * from './session.js';

@@ -3,7 +3,8 @@ import type { JsonSchema } from '../../core/index.js';
 import { ActionsBody } from './actions.js';
 import { ErrorSchema, PageParams } from './common.js';
 import { LearnBody, RecordingSchema, StartRecordingBody } from './recordings.js';
-import { RunBody, RunSchema } from './runs.js';
+import { RUN_ENDED_MODES, RUN_STATUSES, RunBody, RunSchema } from './runs.js';
+import { SessionBody, SessionState } from './session.js';
 import { WorkflowPatchBody, WorkflowSchema, WorkflowSummarySchema } from './workflows.js';
 
 /** One call of the v1 API: what server/openapi.ts documents, with the body schema its route checks. */
@@ -34,6 +35,12 @@ const list = (key: string, item: JsonSchema) => Type.Object({ [key]: Type.Array(
 const LearnResult = Type.Object({ recording: RecordingSchema, workflow: WorkflowSchema });
 const notFound = err('Not found');
 const invalid = err('Invalid request; each bad field named in details');
+
+const RunFilterParams = [
+  { name: 'workflowId', in: 'query', schema: { type: 'string' }, description: "Only this workflow's runs" },
+  { name: 'status', in: 'query', schema: { type: 'string', enum: [...RUN_STATUSES] } },
+  { name: 'mode', in: 'query', schema: { type: 'string', enum: [...RUN_ENDED_MODES] }, description: 'The mode the run ended in' },
+];
 
 export const API_OPERATIONS: ApiOperation[] = [
   {
@@ -95,7 +102,32 @@ export const API_OPERATIONS: ApiOperation[] = [
     responses: runResponses(RunSchema),
   },
   { method: 'get', path: '/v1/workflows/{id}/openapi.json', summary: 'The workflow as a typed endpoint', responses: { '200': ok('OpenAPI document', Type.Object({ openapi: Type.String() })), '404': notFound } },
+  {
+    method: 'get',
+    path: '/v1/runs',
+    summary: 'Runs of every workflow (or of one), newest first, of a status and mode when asked',
+    params: [...RunFilterParams, ...PageParams],
+    responses: { '200': ok('Runs; `complete: false` when a filtered search stopped at its bound of 5000 runs read', Type.Object({ runs: Type.Array(RunSchema), limit: Type.Integer(), offset: Type.Integer(), complete: Type.Optional(Type.Boolean()) })), '400': invalid, '404': err('No such workflow') },
+  },
+  {
+    method: 'get',
+    path: '/v1/runs/events',
+    summary: 'Runs as they are queued, start and finish on any worker (Server-Sent Events: `event: run`, data the Run JSON)',
+    params: RunFilterParams,
+    responses: { '200': { description: 'An event stream; a comment line every 15 s keeps it open', schema: { type: 'string' }, contentType: 'text/event-stream' }, '400': invalid },
+  },
   { method: 'get', path: '/v1/runs/{id}', summary: 'A run', responses: { '200': ok('Run', RunSchema), '404': notFound } },
+  { method: 'get', path: '/v1/session', summary: "The console's sign-in: whether a key is needed and whether this browser is signed in", open: true, responses: { '200': ok('State', SessionState) } },
+  {
+    method: 'post',
+    path: '/v1/session',
+    summary: 'Sign the console in with an API key: sets an HttpOnly, SameSite=Strict cookie that stands for it (calls that change state with it also send X-Requested-By: replayfarm-console)',
+    open: true,
+    body: SessionBody,
+    bodyRequired: true,
+    responses: { '204': { description: 'Signed in (or no key is needed)' }, '400': invalid, '401': err('Not one of the API keys') },
+  },
+  { method: 'delete', path: '/v1/session', summary: 'Sign the console out (clears the cookie)', open: true, responses: { '204': { description: 'Signed out' } } },
   { method: 'get', path: '/v1/openapi.json', summary: 'This document', responses: { '200': ok('OpenAPI document', Type.Object({ openapi: Type.String() })) } },
   { method: 'get', path: '/healthz', summary: 'Liveness', open: true, responses: { '200': ok('ok', Type.Object({})) } },
   { method: 'get', path: '/readyz', summary: 'Readiness (Redis, browser pool)', open: true, responses: { '200': ok('ready', Type.Object({})), '503': err('Not ready') } },

@@ -2,6 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { httpUrl, nullable, stringEnum, type JsonSchema } from '../../core/index.js';
 
 export const RUN_MODES = ['auto', 'http', 'browser'] as const;
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+/** The modes a run can end in. */
+export const RUN_ENDED_MODES = ['http', 'browser', 'hybrid'] as const;
 export const DEFAULT_WAIT_S = 30;
 export const MAX_WAIT_S = 300;
 
@@ -31,8 +34,8 @@ export function runSchema(outputBody: JsonSchema = {}) {
     {
       id: Type.String(),
       workflowId: Type.String(),
-      status: stringEnum(['queued', 'running', 'succeeded', 'failed'] as const),
-      mode: Type.Optional(stringEnum(['http', 'browser', 'hybrid'] as const, { description: 'The mode the run ended in' })),
+      status: stringEnum(RUN_STATUSES),
+      mode: Type.Optional(stringEnum(RUN_ENDED_MODES, { description: 'The mode the run ended in' })),
       requestedMode: Type.Optional(stringEnum(RUN_MODES)),
       session: Type.Optional(Type.String()),
       output: Type.Optional(Type.Object({ status: Type.Integer(), contentType: Type.String(), body: Type.Unsafe(outputBody) })),
@@ -50,3 +53,16 @@ export function runSchema(outputBody: JsonSchema = {}) {
 }
 
 export const RunSchema = runSchema();
+
+/** GET /v1/runs and GET /v1/runs/events: which runs (`limit`/`offset` are checked by pagination). */
+export const RunsQuery = Type.Object(
+  {
+    workflowId: Type.Optional(Type.String({ maxLength: 100, description: "Only this workflow's runs" })),
+    status: Type.Optional(stringEnum(RUN_STATUSES)),
+    mode: Type.Optional(stringEnum(RUN_ENDED_MODES, { description: 'The mode the run ended in' })),
+    limit: Type.Optional(Type.String()),
+    offset: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type RunsQuery = Static<typeof RunsQuery>;

@@ -8,6 +8,8 @@ import { recordingRoutes } from '../../server/routes/recordings.js';
 import { workflowRoutes } from '../../server/routes/workflows.js';
 import { runRoutes } from '../../server/routes/runs.js';
 import { openapiRoutes } from '../../server/routes/openapi.js';
+import { runEventRoutes } from '../../server/routes/run-events.js';
+import { sessionRoutes } from '../../server/routes/session.js';
 import { API_OPERATIONS, StartRecordingBody } from '../../server/schemas/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { api } from './helpers.js';
@@ -20,7 +22,7 @@ const BODILESS = new Set(['post /v1/recordings/{id}/stop']);
 /** Every route of the v1 routers, as `method /v1/path/{id}` (the routers are only built: no call reaches their deps). */
 function v1Routes(): string[] {
   const none = {} as never;
-  const routers: Router[] = [recordingRoutes(none), workflowRoutes(none), runRoutes(none), openapiRoutes(none)];
+  const routers: Router[] = [sessionRoutes(none), runEventRoutes(none), recordingRoutes(none), workflowRoutes(none), runRoutes(none), openapiRoutes(none)];
   const out: string[] = [];
   for (const r of routers) {
     for (const layer of r.stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>) {

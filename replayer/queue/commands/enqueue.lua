@@ -8,14 +8,15 @@
 -- than slotsBefore are dropped so that a slot lost to a crash (a run deleted before it finished)
 -- cannot block a workflow for ever. Then the Run record, its indexes, the Idempotency-Key and the
 -- bull job are written together, so a key never points at a run not stored yet, and a run is never
--- stored without its job (nor a reservation left behind by a job that could not be added).
+-- stored without its job (nor a reservation left behind by a job that could not be added). The
+-- queued run is published on the events channel for those who follow runs live.
 -- The job is written as bull 4's addJob-6.lua writes a plain job (no delay, no priority, FIFO):
 -- one round trip less per run than a separate queue.add. Last, the workflow's history is trimmed
 -- to historyLimit runs (the oldest records and their index entries go), in the same round trip
 -- rather than two more per run once a workflow has that many; at most 1000 at a time, so that a
 -- lowered limit cannot block Redis for long (the next enqueues trim the rest).
 -- KEYS: slots wait paused delayed history rate run runIndex workflow metaPaused jobCounter job idem?
--- ARGV: now slotsBefore maxSlots runId slotTtlMs maxWaiting ratePerMinute runJson idemTtlS runKeyPrefix workflowVersion jobData jobOpts token historyLimit
+-- ARGV: now slotsBefore maxSlots runId slotTtlMs maxWaiting ratePerMinute runJson idemTtlS runKeyPrefix workflowVersion jobData jobOpts token historyLimit eventsChannel
 -- Returns {result, detail}: {'queued', history size before this run}, {'existing', run JSON},
 -- {'queue_full'}, {'no_slot'}, {'rate_exceeded'}, {'workflow_gone'}, {'workflow_changed'}.
 if ARG.workflowVersion ~= '' then
@@ -55,6 +56,8 @@ local target = KEY.wait
 if redis.call('EXISTS', KEY.metaPaused) == 1 then target = KEY.paused end
 redis.call('LPUSH', target, ARG.runId)
 redis.call('PUBLISH', KEY.wait .. 'ing@' .. ARG.token, ARG.runId)
+-- the queued run, for whoever follows runs live (GET /v1/runs/events)
+redis.call('PUBLISH', ARG.eventsChannel, ARG.runJson)
 local excess = history + 1 - tonumber(ARG.historyLimit)
 if excess > 0 then
   for _, id in ipairs(redis.call('ZRANGE', KEY.history, 0, math.min(excess, 1000) - 1)) do
