@@ -10,12 +10,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/copy-assets.mjs scripts/bundle-cli.mjs ./scripts/
+COPY scripts/copy-assets.mjs scripts/bundle-cli.mjs scripts/bundle-console.mjs ./scripts/
 COPY core ./core
 COPY browser-pool ./browser-pool
 COPY recorder ./recorder
 COPY replayer ./replayer
 COPY server ./server
+COPY console ./console
 RUN npm run build
 RUN npm prune --omit=dev
 

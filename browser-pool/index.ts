@@ -5,3 +5,5 @@ export { launchOptions, resolveExecutable, chromiumArgs, SYSTEM_CHROMIUM } from 
 export { performAction } from './perform-action.js';
 export { poolProcesses, type BrowserProcess } from './processes.js';
 export type { BrowserPoolOptions, Lease, LeaseOptions, PoolStats } from './types.js';
+export { LiveView, type LiveFrame, type LiveViewOptions } from './live-view.js';
+export { LiveInputSchema, VIEWPORT_LIMITS, type LiveInput } from './live-input.js';

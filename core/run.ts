@@ -58,6 +58,8 @@ export interface Recording {
   source: 'har' | 'browser';
   headed?: boolean;
   startUrl?: string;
+  /** Id of the API key that started it (a hash prefix, never the key): only its holder may view it live. */
+  owner?: string;
   createdAt: string;
   stoppedAt?: string;
   stopReason?: 'user' | 'idle_timeout' | 'max_duration' | 'window_closed' | 'shutdown' | 'error';

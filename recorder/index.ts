@@ -4,3 +4,4 @@ export { IngestPool, sealKeyOf, type IngestPoolOptions, type IngestOptions } fro
 export { redactHar, redactActions, type RedactHarOptions } from './redact-har.js';
 export { parseActions } from './parse-actions.js';
 export { learn, parseTarget, type LearnOptions, type TargetSpec } from './learner/index.js';
+export type { RecordingLive, LiveRequest, ActionMark } from './recording-live.js';

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Type } from '@sinclair/typebox';
 import { intOption, objectOption, readOptions, type Logger, type Recording, type RedisStore } from '../core/index.js';
 
@@ -6,12 +7,15 @@ export interface RecordingLivenessOptions {
   logger: Logger;
   /** A recording whose process has not said it is alive for this long is orphaned. */
   livenessMs: number;
+  /** Who holds the recordings this announces (stored as the liveness value), e.g. `host:pid`. Default `<hostname>:<pid>`. */
+  holder?: string;
 }
 
 export const RecordingLivenessOptionsSchema = Type.Object({
   store: objectOption<RedisStore>(),
   logger: objectOption<Logger>(),
   livenessMs: intOption(100),
+  holder: Type.String({ minLength: 1, default: `${hostname()}:${process.pid}` }),
 });
 
 /**
@@ -25,10 +29,10 @@ export class RecordingLiveness {
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
 
-  private readonly o: RecordingLivenessOptions;
+  private readonly o: Required<RecordingLivenessOptions>;
 
   constructor(opts: RecordingLivenessOptions) {
-    this.o = readOptions<RecordingLivenessOptions>(RecordingLivenessOptionsSchema, opts, 'RecordingLiveness');
+    this.o = readOptions<Required<RecordingLivenessOptions>>(RecordingLivenessOptionsSchema, opts, 'RecordingLiveness');
   }
 
   private get openSet(): string {
@@ -41,7 +45,12 @@ export class RecordingLiveness {
 
   /** Announces a new open recording (before its record is stored, so a sweep never sees it without a key). */
   async open(id: string): Promise<void> {
-    await this.o.store.call((r) => r.multi().set(this.liveKey(id), '1', 'PX', this.o.livenessMs).sadd(this.openSet, id).exec());
+    await this.o.store.call((r) => r.multi().set(this.liveKey(id), this.o.holder, 'PX', this.o.livenessMs).sadd(this.openSet, id).exec());
+  }
+
+  /** The process that holds open recording `id` (its `holder`), or undefined when none says so. */
+  async holderOf(id: string): Promise<string | undefined> {
+    return (await this.o.store.call((r) => r.get(this.liveKey(id)))) ?? undefined;
   }
 
   /** The recording is closed (saved, failed or discarded). */
@@ -74,7 +83,7 @@ export class RecordingLiveness {
       if (mine.size) {
         await this.o.store.call((r) => {
           const multi = r.multi();
-          for (const id of mine) multi.set(this.liveKey(id), '1', 'PX', this.o.livenessMs);
+          for (const id of mine) multi.set(this.liveKey(id), this.o.holder, 'PX', this.o.livenessMs);
           return multi.exec();
         });
       }

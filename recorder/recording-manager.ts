@@ -14,6 +14,7 @@ import { RecordingCloser } from './recording-closer.js';
 import { RecordingGuard } from './recording-guard.js';
 import { RecordingLiveness } from './recording-liveness.js';
 import { checkStartFlags, checkStartUrl, resolveManagerOptions, type RecordingManagerOptions, type RecordingResult, type StartRecordingOptions } from './recording-options.js';
+import { liveOf, type RecordingLive } from './recording-live.js';
 import { crashed, notActive, type Session, type StopReason } from './recording-session.js';
 
 export type { RecordingManagerOptions, RecordingResult, StartRecordingOptions } from './recording-options.js';
@@ -30,7 +31,7 @@ export class RecordingManager {
   private readonly log: Logger;
   private readonly metrics: RecorderMetrics;
   private readonly sessions = new Map<string, Session>();
-  private readonly live: RecordingLiveness;
+  private readonly liveness: RecordingLiveness;
   private readonly guard: RecordingGuard;
   private readonly archive: RecordingArchive;
   private readonly closer: RecordingCloser;
@@ -42,9 +43,9 @@ export class RecordingManager {
     this.log = opts.logger.child({ module: 'recorder' });
     this.archive = new RecordingArchive({ store: opts.store, secretBox: opts.secretBox, logger: this.log });
     this.guard = new RecordingGuard(this.o.policy, () => this.metrics.refused.inc(), this.log);
-    this.live = new RecordingLiveness({ store: opts.store, logger: this.log, livenessMs: this.o.livenessMs });
+    this.liveness = new RecordingLiveness({ store: opts.store, logger: this.log, livenessMs: this.o.livenessMs });
     this.metrics = recorderMetrics(opts.registry);
-    this.closer = new RecordingCloser({ store: opts.store, archive: this.archive, live: this.live, metrics: this.metrics, logger: this.log, forget: (id) => this.sessions.delete(id) });
+    this.closer = new RecordingCloser({ store: opts.store, archive: this.archive, live: this.liveness, metrics: this.metrics, logger: this.log, forget: (id) => this.sessions.delete(id) });
   }
 
   /** Opens a browser on startUrl (and runs `actions`); the recording stays open until stopped. */
@@ -71,7 +72,7 @@ export class RecordingManager {
       await this.guard.attach(lease.context);
       await capture.attach(lease.context);
       const page = await lease.context.newPage();
-      const rec: Recording = { id, name: opts.name || `Recording of ${new URL(startUrl).host}`, status: 'recording', source: 'browser', headed, startUrl, createdAt: new Date().toISOString(), entryCount: 0, actions: [] };
+      const rec: Recording = { id, name: opts.name || `Recording of ${new URL(startUrl).host}`, status: 'recording', source: 'browser', headed, startUrl, ...(opts.owner ? { owner: opts.owner } : {}), createdAt: new Date().toISOString(), entryCount: 0, actions: [] };
       let settle!: Session['settle'];
       const done = new Promise<RecordingResult>((resolve, reject) => (settle = { resolve, reject }));
       done.catch(() => undefined); // rejections reach whoever waits; none is unhandled
@@ -84,7 +85,7 @@ export class RecordingManager {
       this.metrics.open.inc(); // inc/dec: several managers may share a registry
       this.log.info('recording started', { recordingId: id, headed, origin: new URL(startUrl).origin });
       try {
-        await this.live.open(id);
+        await this.liveness.open(id);
         await this.o.store.put('recording', id, this.snapshot(s));
         // Index -1: the start URL's goto comes before the caller's actions [0…].
         await this.run(s, [{ type: 'goto', url: startUrl }, ...actions], -1);
@@ -131,6 +132,17 @@ export class RecordingManager {
     return s.stopping;
   }
 
+  /**
+   * The open recording `id` for a live view (console). 409 recording_not_active when it is not open
+   * here (naming the process that holds it, if another does) or already has a viewer.
+   */
+  async live(id: string): Promise<RecordingLive> {
+    const s = await this.active(id);
+    if (!s.ready) throw new AppError('recording_not_active', `recording ${id} is still starting`);
+    if (s.viewed) throw new AppError('recording_not_active', `recording ${id} already has a live viewer; close it first`);
+    return liveOf(s, () => this.touch(id));
+  }
+
   /** Resolves when the recording stops for any reason (window closed, idle, max duration, stop()). */
   async waitForStop(id: string): Promise<RecordingResult> {
     const s = this.sessions.get(id);
@@ -166,7 +178,7 @@ export class RecordingManager {
    * (now, and every third of the liveness period) until close().
    */
   startSweeper(): void {
-    this.live.start(() => this.sessions.keys());
+    this.liveness.start(() => this.sessions.keys());
   }
 
   /** Stops every open recording, saving each. */
@@ -174,7 +186,7 @@ export class RecordingManager {
     this.closing = true;
     // Recordings still starting stop themselves as soon as they are ready (see start()).
     await Promise.allSettled([...this.sessions.values()].filter((s) => s.ready).map((s) => this.stop(s.rec.id, 'shutdown')));
-    await this.live.stop();
+    await this.liveness.stop();
   }
 
   private async active(id: string, allowStopping = false): Promise<Session> {
@@ -184,6 +196,8 @@ export class RecordingManager {
     if (s) throw new AppError('recording_not_active', `recording ${id} is stopping`);
     const rec = await this.o.store.get<Recording>('recording', id);
     if (!rec) throw new AppError('not_found', `recording ${id} not found`);
+    const holder = rec.status === 'recording' ? await this.liveness.holderOf(id) : undefined;
+    if (holder) throw new AppError('recording_not_active', `recording ${id} is open in another API process (${holder}): send this call to that process`);
     throw notActive(rec);
   }
 

@@ -43,6 +43,8 @@ export interface StartRecordingOptions {
   headed?: boolean;
   actions?: unknown;
   name?: string;
+  /** Id of the API key that starts it (see Recording.owner). */
+  owner?: string;
 }
 
 export interface RecordingResult {

@@ -18,6 +18,8 @@ export interface Session {
   queue: Promise<unknown>;
   /** Set once start() has run the initial actions: timers and window events count from then on. */
   ready: boolean;
+  /** A live view is attached (one at a time). */
+  viewed?: boolean;
   stopping?: Promise<RecordingResult>;
   done: Promise<RecordingResult>;
   settle: { resolve: (r: RecordingResult) => void; reject: (e: unknown) => void };

@@ -41,6 +41,11 @@ export class TrafficCapture {
     return this.entries.length;
   }
 
+  /** Method, URL and status of the requests captured so far, from the `from`-th finished on (in the order they finished). */
+  summaries(from = 0): Array<{ method: string; url: string; status: number }> {
+    return this.entries.slice(from).map(({ entry }) => ({ method: entry.request.method, url: entry.request.url, status: entry.response.status }));
+  }
+
   /** The traffic captured so far as a HAR, in request order; waits at most `waitMs` for entries still being read. */
   async har(waitMs = 1000): Promise<HARFile> {
     if (this.building.size) {

@@ -8,7 +8,8 @@ export const SESSION_MAX_AGE_S = 12 * 3600;
 export const CONSOLE_HEADER = 'x-requested-by';
 export const CONSOLE_HEADER_VALUE = 'replayfarm-console';
 
-const keyId = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16);
+/** The id of an API key: a prefix of its SHA-256, what recordings and sessions name it by (never the key). */
+export const keyId = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16);
 const mac = (key: string, payload: string) => createHmac('sha256', key).update(payload).digest('base64url');
 
 /**
@@ -41,11 +42,16 @@ export class ConsoleSessions {
 
   /** Whether `token` was issued for a key still configured and has not expired. */
   verify(token: string | undefined): boolean {
+    return this.keyOf(token) !== undefined;
+  }
+
+  /** The id of the key `token` was issued for, when it is valid (see verify). */
+  keyOf(token: string | undefined): string | undefined {
     const m = token ? /^(v1\.(\d{1,15})\.([0-9a-f]{16}))\.([\w-]{43})$/.exec(token) : null;
-    if (!m) return false;
+    if (!m) return undefined;
     const key = this.keys.get(m[3]!);
-    if (key === undefined || Number(m[2]) <= this.clock()) return false;
-    return safeEqual(mac(key, m[1]!), m[4]!);
+    if (key === undefined || Number(m[2]) <= this.clock()) return undefined;
+    return safeEqual(mac(key, m[1]!), m[4]!) ? m[3] : undefined;
   }
 }
 

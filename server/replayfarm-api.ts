@@ -13,6 +13,7 @@ import { runEventRoutes } from './routes/run-events.js';
 import { sessionRoutes } from './routes/session.js';
 import { ConsoleSessions } from './console-session.js';
 import { RunEvents } from './run-events.js';
+import { LiveSockets } from './live-socket.js';
 import { WorkflowSweeper } from './workflow-sweeper.js';
 import type { ReplayfarmParts } from './replayfarm-options.js';
 
@@ -33,7 +34,7 @@ export interface ApiInputs {
  * The HTTP API (Express, routes, HAR ingest threads), in a module of its own that the composition
  * root imports only when it serves: a one-shot CLI run never loads Express or the routes.
  */
-export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: IngestPool; sweeper: WorkflowSweeper; events: RunEvents }> {
+export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: IngestPool; sweeper: WorkflowSweeper; events: RunEvents; live: LiveSockets }> {
   const { config: c, store, registry, parts } = i;
   const { recordings, queue } = parts;
   const ingest =
@@ -66,5 +67,6 @@ export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: In
       openapiRoutes({ store }),
     ],
   });
-  return { app, ingest, sweeper, events };
+  const live = new LiveSockets({ recordings, sessions, apiKeys: c.apiKeys, logger: i.logger });
+  return { app, ingest, sweeper, events, live };
 }

@@ -13,6 +13,7 @@ import { clientErrorHandler } from './middleware/error-handler.js';
 import { QueueStarter } from './queue-starter.js';
 import type { WorkflowSweeper } from './workflow-sweeper.js';
 import type { RunEvents } from './run-events.js';
+import type { LiveSockets } from './live-socket.js';
 import type { ReplayfarmOptions, ReplayfarmParts } from './replayfarm-options.js';
 
 export type { ReplayfarmOptions, ReplayfarmParts };
@@ -48,6 +49,7 @@ export class Replayfarm {
   private queueStarter?: QueueStarter;
   private sweeper?: WorkflowSweeper;
   private events?: RunEvents;
+  private live?: LiveSockets;
 
   constructor(opts: ReplayfarmOptions = {}) {
     if (opts.store && !opts.redis) throw new TypeError('Replayfarm: a store replacement comes with the redis client it uses');
@@ -221,6 +223,7 @@ export class Replayfarm {
     parts.ingest = built.ingest;
     this.sweeper = built.sweeper;
     this.events = built.events;
+    this.live = built.live;
     this.app_ = built.app;
     // Recordings live in API processes: keep ours marked alive, fail those of dead processes.
     parts.recordings!.startSweeper();
@@ -233,6 +236,7 @@ export class Replayfarm {
     this.server = server;
     // malformed HTTP (oversized headers, bad request lines) is answered in the API's error format too
     server.on('clientError', clientErrorHandler(this.logger.child({ module: 'http' })));
+    this.live?.attach(server); // WebSocket /v1/recordings/:id/live
     await once(server, 'listening');
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
@@ -249,6 +253,7 @@ export class Replayfarm {
   private async doClose(): Promise<void> {
     this.sweeper?.close();
     this.events?.close(); // live run streams end, so the server can close
+    this.live?.close();
     this.queueStarter?.stop();
     await this.started?.catch(() => {});
     await this.queueStarter?.stopped();

@@ -40,7 +40,8 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   r.post('/recordings', async (req, res) => {
     const body = startBody(req.body);
     const actions = body.actions === undefined ? [] : parseActions(body.actions);
-    const recording = await deps.recordings.start({ startUrl: body.startUrl, headed: body.headed ?? undefined, actions, name: body.name ?? undefined });
+    const owner = (res.locals as { keyId?: string }).keyId;
+    const recording = await deps.recordings.start({ startUrl: body.startUrl, headed: body.headed ?? undefined, actions, name: body.name ?? undefined, owner });
     res.status(201).json(recording);
   });
 

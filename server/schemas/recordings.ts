@@ -42,6 +42,7 @@ export const RecordingSchema = Type.Object(
     source: stringEnum(['har', 'browser'] as const),
     headed: Type.Optional(Type.Boolean()),
     startUrl: Type.Optional(Type.String()),
+    owner: Type.Optional(Type.String({ description: 'Id of the API key that started it (a hash prefix, never the key); only its holder may view it live' })),
     createdAt: Type.String({ format: 'date-time' }),
     stoppedAt: Type.Optional(Type.String({ format: 'date-time' })),
     entryCount: Type.Optional(Type.Integer()),

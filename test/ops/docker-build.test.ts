@@ -69,6 +69,8 @@ describe('ops: the Docker image builds (its build stage, replayed without an eng
     }
     expect(copied).to.not.include('test');
     expect(existsSync(join(app, 'dist/server/cli.js'))).to.equal(true);
+    expect(existsSync(join(app, 'dist/console/index.html')), 'the console is built into the image').to.equal(true);
+    expect(existsSync(join(app, 'dist/console/app.js'))).to.equal(true);
   });
 
   it('ships what the runtime stage copies and starts: the bin answers, every command module loads', async () => {

@@ -1,0 +1,36 @@
+/** The shapes the console reads from the v1 API; the model itself lives in core (types only). */
+import type { Run, RunStep, RunMode, RunStatus } from '../core/run.js';
+import type { Workflow, WorkflowInput, WorkflowStep, Variable } from '../core/workflow.js';
+
+export type { Run, RunStep, RunMode, RunStatus, Workflow, WorkflowInput, WorkflowStep, Variable };
+
+/** One row of GET /v1/workflows. */
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  origins: string[];
+  /** How many steps. */
+  steps: number;
+  /** Input names. */
+  inputs: string[];
+}
+
+export interface Session {
+  authRequired: boolean;
+  signedIn: boolean;
+}
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** What a 202 from POST /v1/workflows/:id/runs holds. */
+export interface QueuedRun {
+  id: string;
+  status: 'queued';
+}
+
+export type RunFilter = { workflowId?: string; status?: RunStatus; mode?: Run['mode'] };
