@@ -3,7 +3,7 @@
  * cookie. Every call sends X-Requested-By (the server's check against cross-site requests); a 401
  * sends the person to the sign-in page.
  */
-import type { ErrorDetail, QueuedRun, Run, RunFilter, Session, Workflow, WorkflowSummary } from './types.js';
+import type { ErrorDetail, QueuedRun, Recording, Run, RunFilter, Session, Workflow, WorkflowSummary } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -68,6 +68,7 @@ function query(params: Record<string, string | number | undefined>): string {
 }
 
 const wf = (id: string) => `/v1/workflows/${encodeURIComponent(id)}`;
+const rec = (id: string) => `/v1/recordings/${encodeURIComponent(id)}`;
 
 export const api = {
   session: () => call<Session>('/v1/session'),
@@ -84,6 +85,12 @@ export const api = {
   workflowRuns: (id: string, limit = 50) => call<{ runs: Run[] }>(`${wf(id)}/runs${query({ limit })}`),
   run: (id: string) => call<Run>(`/v1/runs/${encodeURIComponent(id)}`),
   startRun: (id: string, body: { inputs: Record<string, unknown>; mode: string; wait: number }) => call<Run | QueuedRun>(`${wf(id)}/runs`, { method: 'POST', json: body }),
+
+  /** Opens a recording in one of the server's browsers; the live view (#/record/<id>) shows and drives it. */
+  startRecording: (body: { startUrl: string; name?: string }) => call<Recording>('/v1/recordings', { method: 'POST', json: body }),
+  recording: (id: string) => call<Recording>(rec(id)),
+  /** Closes it and learns its workflow (422 learn_failed when nothing could be learned). */
+  stopRecording: (id: string) => call<{ recording: Recording; workflow: Workflow }>(`${rec(id)}/stop`, { method: 'POST', json: {} }),
 
   /** Uploads a HAR file as it is; a .gz file goes with Content-Encoding: gzip. */
   uploadHar: (file: File, name: string) => {

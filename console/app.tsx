@@ -7,6 +7,8 @@ import { SignInPage } from './pages/sign-in-page.js';
 import { WorkflowsPage } from './pages/workflows-page.js';
 import { WorkflowPage } from './pages/workflow-page.js';
 import { RunsPage } from './pages/runs-page.js';
+import { RecordPage } from './pages/record-page.js';
+import { RecordingPage } from './pages/recording-page.js';
 
 export function App() {
   const route = useRoute();
@@ -32,7 +34,7 @@ export function App() {
   }, [needsSignIn, session, route.page]);
 
   // a new page: focus moves to its content, so screen readers and Tab start there (not on the first load)
-  const pageKey = route.page === 'workflow' ? `workflow/${route.id}` : route.page;
+  const pageKey = route.page === 'workflow' || route.page === 'recording' ? `${route.page}/${route.id}` : route.page;
   const firstPage = useRef(pageKey);
   useEffect(() => {
     if (pageKey !== firstPage.current) document.getElementById('main')?.focus();
@@ -76,6 +78,11 @@ export function App() {
                   Runs
                 </a>
               </li>
+              <li>
+                <a href={hrefOf.record()} aria-current={route.page === 'record' || route.page === 'recording' ? 'page' : undefined}>
+                  Record
+                </a>
+              </li>
             </ul>
           </nav>
         )}
@@ -102,9 +109,13 @@ function Page({ route, onSignedIn }: { route: Route; onSignedIn: () => void }) {
       return <WorkflowPage id={route.id} />;
     case 'runs':
       return <RunsPage />;
+    case 'record':
+      return <RecordPage />;
+    case 'recording':
+      return <RecordingPage id={route.id} />;
   }
 }
 
 function titleOf(route: Route): string {
-  return { 'sign-in': 'Sign in', workflows: 'Workflows', workflow: 'Workflow', runs: 'Runs' }[route.page];
+  return { 'sign-in': 'Sign in', workflows: 'Workflows', workflow: 'Workflow', runs: 'Runs', record: 'Record', recording: 'Recording' }[route.page];
 }

@@ -1,16 +1,19 @@
-/** Hash routing: #/workflows, #/workflows/<id>, #/runs, #/sign-in. */
+/** Hash routing: #/workflows, #/workflows/<id>, #/runs, #/record, #/record/<id>, #/sign-in. */
 import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
   | { page: 'workflows' }
   | { page: 'workflow'; id: string; step?: string }
   | { page: 'runs' }
+  | { page: 'record' }
+  | { page: 'recording'; id: string }
   | { page: 'sign-in' };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'workflows' && parts[1]) return { page: 'workflow', id: parts[1] };
   if (parts[0] === 'runs') return { page: 'runs' };
+  if (parts[0] === 'record') return parts[1] ? { page: 'recording', id: parts[1] } : { page: 'record' };
   if (parts[0] === 'sign-in') return { page: 'sign-in' };
   return { page: 'workflows' };
 }
@@ -19,6 +22,8 @@ export const hrefOf = {
   workflows: () => '#/workflows',
   workflow: (id: string) => `#/workflows/${encodeURIComponent(id)}`,
   runs: () => '#/runs',
+  record: () => '#/record',
+  recording: (id: string) => `#/record/${encodeURIComponent(id)}`,
   signIn: () => '#/sign-in',
 };
 

@@ -1,8 +1,8 @@
 /** The shapes the console reads from the v1 API; the model itself lives in core (types only). */
-import type { Run, RunStep, RunMode, RunStatus } from '../core/run.js';
-import type { Workflow, WorkflowInput, WorkflowStep, Variable } from '../core/workflow.js';
+import type { Recording, Run, RunStep, RunMode, RunStatus } from '../core/run.js';
+import type { Action, Workflow, WorkflowInput, WorkflowStep, Variable } from '../core/workflow.js';
 
-export type { Run, RunStep, RunMode, RunStatus, Workflow, WorkflowInput, WorkflowStep, Variable };
+export type { Action, Recording, Run, RunStep, RunMode, RunStatus, Workflow, WorkflowInput, WorkflowStep, Variable };
 
 /** One row of GET /v1/workflows. */
 export interface WorkflowSummary {
@@ -34,3 +34,10 @@ export interface QueuedRun {
 }
 
 export type RunFilter = { workflowId?: string; status?: RunStatus; mode?: Run['mode'] };
+
+/** A request the recording's browser made, as the live view lists it (secret-looking query values masked). */
+export interface LiveRequest {
+  method: string;
+  url: string;
+  status: number;
+}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { LiveInputSchema, LiveView, type LiveInput } from '../browser-pool/index.js';
 import { createAjv, isAppError, toPublicError, type Logger } from '../core/index.js';
 import type { RecordingLive, RecordingManager } from '../recorder/index.js';
@@ -68,12 +68,17 @@ export class LiveSockets {
   }
 
   private async serve(ws: WebSocket, id: string, who: string | undefined): Promise<void> {
+    // what the viewer sends before the view is ready is kept and done in order once it is
+    const early: Array<[RawData, boolean]> = [];
+    const keep = (data: RawData, binary: boolean) => void early.push([data, binary]);
+    ws.on('message', keep);
     let live: RecordingLive;
     try {
       live = await this.o.recordings.live(id);
     } catch (err) {
       return fail(ws, err);
     }
+    if (ws.readyState !== ws.OPEN) return live.release(); // the viewer left meanwhile
     if (live.owner !== undefined && live.owner !== who) {
       live.release();
       return fail(ws, { code: 'forbidden', message: 'Only the API key that started this recording may view it' });
@@ -82,21 +87,23 @@ export class LiveSockets {
     const feed = new LiveFeed(ws, live);
     const bucket = new TokenBucket(this.o.inputPerSecond ?? 100);
     let view: LiveView | undefined;
-    let inputs: Promise<unknown> = Promise.resolve();
-    const attach = async () => {
-      const page = live.page();
-      if (!page || page === view?.page) return;
-      await view?.close();
-      view = await LiveView.open(page, { onFrame: (f) => feed.frame(f) });
-      feed.viewport(await view.size());
-    };
+    // one at a time: the follow timer and the first attach may not both open a view
+    let attaching: Promise<void> = Promise.resolve();
+    const attach = () =>
+      (attaching = attaching.then(async () => {
+        const page = live.page();
+        if (!page || page === view?.page || ws.readyState !== ws.OPEN) return;
+        await view?.close();
+        view = await LiveView.open(page, { onFrame: (f) => feed.frame(f) });
+        feed.viewport(await view.size());
+      }));
     const follow = setInterval(() => {
       feed.progress();
       attach().catch((err: Error) => log.debug('live view could not follow the page', { error: err.message }));
     }, 200);
     const end = () => {
       clearInterval(follow);
-      void view?.close();
+      void attaching.then(() => view?.close());
       live.release();
     };
     ws.on('close', end);
@@ -105,7 +112,12 @@ export class LiveSockets {
       (r) => feed.stopped(r.recording.id, r.workflow.id),
       (err: unknown) => fail(ws, err),
     );
-    ws.on('message', (data, binary) => {
+    const ready = (async () => {
+      feed.hello();
+      await attach();
+    })();
+    let inputs: Promise<unknown> = ready.catch((err: unknown) => fail(ws, err));
+    const handle = (data: RawData, binary: boolean) => {
       const msg = binary ? undefined : parse(data.toString());
       if (msg?.type === 'mark') return feed.mark(msg);
       if (!msg || !this.check(msg)) return feed.error('invalid_request', 'not a live-view message');
@@ -116,13 +128,11 @@ export class LiveSockets {
         .then(() => view?.input(ev))
         .then(() => (ev.type === 'viewport' && view ? view.size().then((s) => feed.viewport(s)) : undefined))
         .catch((err: Error) => log.debug('live input failed', { type: ev.type, error: err.message }));
-    });
-    try {
-      feed.hello();
-      await attach();
-    } catch (err) {
-      fail(ws, err);
-    }
+    };
+    ws.off('message', keep);
+    ws.on('message', handle);
+    for (const [data, binary] of early.splice(0)) handle(data, binary);
+    await ready.catch(() => undefined);
   }
 }
 

@@ -27,7 +27,11 @@ export function WorkflowsPage() {
         </h2>
         {error !== undefined && <ErrorBox error={error} />}
         {workflows === undefined && error === undefined && <p class="muted">Loading…</p>}
-        {workflows?.length === 0 && <p class="muted">No workflows yet. Upload a HAR file below, or record one with the API.</p>}
+        {workflows?.length === 0 && (
+          <p class="muted">
+            No workflows yet. Upload a HAR file below, or <a href={hrefOf.record()}>record one</a>.
+          </p>
+        )}
         {workflows && workflows.length > 0 && (
           <table class="table">
             <caption class="visually-hidden">Learned workflows</caption>

@@ -176,7 +176,9 @@ describe('console: the live view of a recording (WebSocket, real Chromium)', fun
     const state = await api<Recording>(app.url, `/v1/recordings/${rec.id}`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(state.json.status, 'the recording goes on without its viewer').to.equal('recording');
     const back = await connect(app.url, rec.id, { cookie, ...origin });
+    back.send({ type: 'viewport', width: 800, height: 600 }); // before the view is even attached
     expect((await back.next('hello')).recording.id).to.equal(rec.id);
+    expect(await back.next('viewport', (m) => m.width === 800), 'input sent at once is not lost').to.include({ width: 800, height: 600 });
     back.ws.close();
     await api(app.url, `/v1/recordings/${rec.id}/stop`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
   });
