@@ -35,6 +35,8 @@ export interface DemoResult {
   curlLines: string[];
   /** CLI commands on the demo's data (its KEY_PREFIX), as printed. */
   cliLines: string[];
+  /** The console's page of the learned workflow, as printed. */
+  consoleUrl: string;
   close(): Promise<void>;
 }
 
@@ -132,7 +134,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `curl -s ${url}/v1/workflows/${workflow.id}/runs`,
       `curl -s ${url}/metrics`,
     ];
-    say(`\n6. replayfarm keeps running. Call the workflow yourself:\n${curlLines.map((l) => `   ${l}`).join('\n')}`);
+    const consoleUrl = `${url}/console/#/workflows/${workflow.id}`;
+    say(`\n6. replayfarm keeps running. Open the console in a browser: ${consoleUrl}\n   (its steps, where each value comes from, a run form, live run history; Record shows a pooled browser live)`);
+    say(`   or call the workflow yourself:\n${curlLines.map((l) => `   ${l}`).join('\n')}`);
     // The demo keeps its data under its own prefix, apart from the CLI's default (rf:): say how to reach it.
     const prefix = rf.config.keyPrefix;
     const cliLines = [
@@ -140,7 +144,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `KEY_PREFIX=${prefix} ALLOW_LOOPBACK_TARGETS=true node dist/server/cli.js run ${workflow.id} --input query=banana --input title='From the CLI'`,
     ];
     say(`\n   or with the CLI (the demo's data is under KEY_PREFIX=${prefix}, the CLI's default is rf:):\n${cliLines.map((l) => `   ${l}`).join('\n')}`);
-    return { rf, site, url, workflow, figures, curlLines, cliLines, close };
+    return { rf, site, url, workflow, figures, curlLines, cliLines, consoleUrl, close };
   } catch (err) {
     await close();
     throw err;

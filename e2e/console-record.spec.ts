@@ -1,6 +1,7 @@
 import { test, expect, type Browser, type Locator, type Page } from '@playwright/test';
 import type { Recording, Workflow } from '../core/index.js';
 import { startTestApp, type TestApp } from '../test/helpers/test-app.js';
+import { keyedApi, signIn as signInAs } from './console-helpers.js';
 import { startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 
 // The console's Record page as a person uses it, in real Chromium: the remote page is a picture
@@ -12,23 +13,10 @@ const SHOT = 'docs/console/record.png';
 let app: TestApp;
 let site: FixtureSite;
 
-async function api<T>(path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${app.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
-}
+/** One call to the API with the key, as a script outside the console would make it. */
+const api = <T>(path: string, body?: unknown, method?: string) => keyedApi<T>(app.url, KEY, path, body, method);
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${app.url}/console/`);
-  await expect(page).toHaveURL(/#\/sign-in$/);
-  await page.getByLabel('API key').fill(KEY);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/#\/workflows$/);
-}
+const signIn = (page: Page) => signInAs(page, app.url, KEY);
 
 const liveView = (page: Page) => page.getByRole('application', { name: /Live view of the recording/ });
 

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { test, expect, type Page } from '@playwright/test';
 import type { Run, Workflow } from '../core/index.js';
 import { startTestApp, type TestApp } from '../test/helpers/test-app.js';
+import { keyedApi, signIn as signInAs } from './console-helpers.js';
 import { fixtureFlow, startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 
 // The web console as a person uses it, in real Chromium, against a real API (real Redis, real
@@ -14,23 +15,9 @@ let site: FixtureSite;
 let workflow: Workflow;
 
 /** One call to the API with the key, as a script outside the console would make it. */
-async function api<T>(path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${app.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
-}
+const api = <T>(path: string, body?: unknown, method?: string) => keyedApi<T>(app.url, KEY, path, body, method);
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${app.url}/console/`);
-  await expect(page).toHaveURL(/#\/sign-in$/);
-  await page.getByLabel('API key').fill(KEY);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/#\/workflows$/);
-}
+const signIn = (page: Page) => signInAs(page, app.url, KEY);
 
 async function openWorkflow(page: Page): Promise<void> {
   await signIn(page);

@@ -28,6 +28,7 @@ export function runEventRoutes(deps: RunEventRouteDeps): Router {
       },
       () => res.end(),
     );
+    if (req.socket.destroyed) return stop(); // the client left while the subscription was made
     res.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     res.write(': following runs\n\n');

@@ -146,6 +146,9 @@ describe('console: the live view of a recording (WebSocket, real Chromium)', fun
     const again = await connect(app.url, rec.id, { cookie, ...origin });
     const hello = await again.next('actions');
     expect(JSON.stringify(hello)).not.to.include('hunter2');
+    // input is limited (100 a second, bursts of 200): a flood is cut, and the viewer is told
+    for (let i = 0; i < 300; i++) again.send({ type: 'key', action: 'up', key: 'Shift' });
+    expect((await again.next('error')).code).to.equal('rate_limited');
     again.ws.close();
     await api(app.url, `/v1/recordings/${rec.id}/stop`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
   });

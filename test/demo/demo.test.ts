@@ -61,6 +61,14 @@ describe('demo: the whole loop on the bundled site', function () {
     }
   });
 
+  it("prints the console's URL, and it serves the console", async () => {
+    expect(lines.join('\n')).to.include(demo.consoleUrl);
+    const res = await fetch(demo.consoleUrl);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-security-policy')).to.include("script-src 'self'");
+    expect(await res.text()).to.include('app.js');
+  });
+
   it('prints CLI lines that reach the demo data (its KEY_PREFIX), and they work as printed', async () => {
     const text = lines.join('\n');
     expect(demo.cliLines.length).to.equal(2);

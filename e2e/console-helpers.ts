@@ -1,0 +1,21 @@
+import { expect, type Page } from '@playwright/test';
+
+/** One call to the API with `key`, as a script outside the console would make it. */
+export async function keyedApi<T>(base: string, key: string, path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Signs the console in with `key`, as a person does, and waits for the workflows page. */
+export async function signIn(page: Page, base: string, key: string): Promise<void> {
+  await page.goto(`${base}/console/`);
+  await expect(page).toHaveURL(/#\/sign-in$/);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/#\/workflows$/);
+}
