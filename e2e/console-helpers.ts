@@ -1,5 +1,11 @@
 import { expect, type Page } from '@playwright/test';
 
+/**
+ * Where the console tests put their screenshots: test-results/console by default (a test run
+ * leaves the tree as it was); `CONSOLE_SHOTS_DIR=docs/console` refreshes the README's pictures.
+ */
+export const SHOTS_DIR = process.env.CONSOLE_SHOTS_DIR || 'test-results/console';
+
 /** One call to the API with `key`, as a script outside the console would make it. */
 export async function keyedApi<T>(base: string, key: string, path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<{ status: number; json: T }> {
   const res = await fetch(`${base}${path}`, {

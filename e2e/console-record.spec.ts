@@ -1,14 +1,14 @@
 import { test, expect, type Browser, type Locator, type Page } from '@playwright/test';
 import type { Recording, Workflow } from '../core/index.js';
 import { startTestApp, type TestApp } from '../test/helpers/test-app.js';
-import { keyedApi, signIn as signInAs } from './console-helpers.js';
+import { keyedApi, signIn as signInAs, SHOTS_DIR } from './console-helpers.js';
 import { startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 
 // The console's Record page as a person uses it, in real Chromium: the remote page is a picture
 // streamed over a WebSocket; the test clicks on that picture and types, as a person would, and
 // finds where to click by laying the same page out in a page of its own at the remote size.
 const KEY = 'console-record-key';
-const SHOT = 'docs/console/record.png';
+const SHOT = `${SHOTS_DIR}/record.png`;
 
 let app: TestApp;
 let site: FixtureSite;

@@ -2,13 +2,13 @@ import { gzipSync } from 'node:zlib';
 import { test, expect, type Page } from '@playwright/test';
 import type { Run, Workflow } from '../core/index.js';
 import { startTestApp, type TestApp } from '../test/helpers/test-app.js';
-import { keyedApi, signIn as signInAs } from './console-helpers.js';
+import { keyedApi, signIn as signInAs, SHOTS_DIR } from './console-helpers.js';
 import { fixtureFlow, startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 
 // The web console as a person uses it, in real Chromium, against a real API (real Redis, real
 // browser pool) that requires an API key. Launch settings come from playwright.config.ts.
 const KEY = 'console-test-key';
-const SHOTS = 'docs/console';
+const SHOTS = SHOTS_DIR;
 
 let app: TestApp;
 let site: FixtureSite;
