@@ -12,6 +12,8 @@ export * from './store.js';
 export type * from './har.js';
 export * from './workflow.js';
 export * from './workflow-format.js';
+export * from './workflow-versions.js';
+export * from './workflow-diff.js';
 export type * from './run.js';
 export { jsonHolds, shownForms } from './shown-forms.js';
 export * from './schema-check.js';

@@ -26,6 +26,8 @@ export interface RunOutput {
 export interface Run {
   id: string;
   workflowId: string;
+  /** The version of the workflow the run ran (set when it runs). */
+  version?: number;
   status: RunStatus;
   /** The mode the run ended in. */
   mode: 'http' | 'browser' | 'hybrid';

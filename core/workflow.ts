@@ -178,6 +178,8 @@ export interface Workflow {
   name: string;
   schemaVersion: number;
   recordingId?: string;
+  /** Its version: 1 as learned, one more with every change (see core/workflow-versions.ts). */
+  version?: number;
   createdAt: string;
   updatedAt: string;
   /** The only origins (scheme://host:port) a replay may contact. */

@@ -1,4 +1,4 @@
-import type { Run } from '../core/index.js';
+import { versionOf, type Run } from '../core/index.js';
 import type { RunJobContext } from './queue/index.js';
 import type { Replayer } from './replayer.js';
 import type { WorkflowCache } from './workflow-cache.js';
@@ -29,6 +29,7 @@ export class RunExecutor {
   readonly execute = async (run: Run, job: RunJobContext): Promise<Partial<Run>> => {
     const wf = await this.workflows.get(run.workflowId, job.workflowVersion);
     if (!wf) return { status: 'failed', error: { code: 'not_found', message: `Workflow ${run.workflowId} was deleted` }, steps: [] };
-    return this.replayer.run(wf, { inputs: job.inputs, mode: run.requestedMode, session: run.session, runId: run.id, attempt: job.attempt, signal: job.signal });
+    const result = await this.replayer.run(wf, { inputs: job.inputs, mode: run.requestedMode, session: run.session, runId: run.id, attempt: job.attempt, signal: job.signal });
+    return { ...result, version: versionOf(wf) };
   };
 }

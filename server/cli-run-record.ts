@@ -1,4 +1,4 @@
-import { newId, type Run, type Workflow } from '../core/index.js';
+import { newId, versionOf, type Run, type Workflow } from '../core/index.js';
 import type { RunResult } from '../replayer/index.js';
 import type { Replayfarm } from './replayfarm.js';
 
@@ -23,6 +23,7 @@ export async function storeCliRun(rf: Replayfarm, wf: Workflow, req: CliRunReque
   const run: Run = {
     id: newId('run'),
     workflowId: wf.id,
+    version: versionOf(wf),
     requestedMode: req.mode,
     session: req.session,
     inputs,

@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { healthRoutes } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
+import { workflowVersionRoutes } from './routes/workflow-versions.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { consoleRoutes } from './routes/console.js';
@@ -63,6 +64,7 @@ export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: In
       runEventRoutes({ events }),
       recordingRoutes({ config: c, store, recordings, ingest }),
       workflowRoutes({ store, clock: i.clock, recordings, onDelete: (id, wf) => sweeper.deleted(id, wf.recordingId) }),
+      workflowVersionRoutes({ store, clock: i.clock }),
       runRoutes({ store, queue, runs: new RunSubmitter({ queue, workflows: parts.workflows }) }),
       openapiRoutes({ store }),
     ],

@@ -1,6 +1,7 @@
 import { Router } from 'express';
-import { AppError, migrateWorkflow, type RedisStore, type Workflow } from '../../core/index.js';
+import { AppError, migrateWorkflow, WorkflowVersions, type RedisStore, type Workflow } from '../../core/index.js';
 import { applyWorkflowPatch } from '../workflow-patch.js';
+import { saveNextVersion } from '../workflow-save.js';
 import type { RecordingManager } from '../../recorder/index.js';
 import { targetOf } from './recordings.js';
 import { idOf, pagination, requireIdOf } from '../validate.js';
@@ -23,6 +24,7 @@ export async function loadWorkflow(store: RedisStore, id: string): Promise<Workf
 export function workflowRoutes(deps: WorkflowRouteDeps): Router {
   const r = Router();
   const workflowId = idOf('workflow');
+  const versions = new WorkflowVersions(deps.store);
   r.get('/workflows', async (req, res) => {
     const page = pagination(req.query as Record<string, unknown>);
     const workflows = await deps.store.list<Workflow>('workflow', page);
@@ -43,7 +45,8 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
     res.json(await loadWorkflow(deps.store, req.params.id));
   });
   r.patch('/workflows/:id', workflowId, async (req, res) => {
-    let wf = await loadWorkflow(deps.store, req.params.id);
+    const current = await loadWorkflow(deps.store, req.params.id);
+    let wf = current;
     const body = req.body as Record<string, unknown> | undefined;
     if (body && typeof body === 'object' && !Array.isArray(body) && body.target !== undefined) {
       // Another result: learned again from the recording (any request it holds), same id and name.
@@ -54,19 +57,18 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
       const { target: _t, ...rest } = body;
       if (Object.keys(rest).length === 0) {
         wf.updatedAt = new Date(deps.clock()).toISOString();
-        await deps.store.update('workflow', wf.id, wf);
-        res.json(wf);
+        res.json(await saveNextVersion(deps.store, versions, current, wf, 'relearned'));
         return;
       }
       req.body = rest;
     }
     const next = applyWorkflowPatch(wf, req.body, new Date(deps.clock()));
-    await deps.store.update('workflow', wf.id, next);
-    res.json(next);
+    res.json(await saveNextVersion(deps.store, versions, current, next, wf === current ? 'edited' : 'relearned'));
   });
   r.delete('/workflows/:id', workflowId, async (req, res) => {
     const wf = await loadWorkflow(deps.store, req.params.id);
     await deps.store.delete('workflow', wf.id);
+    await versions.remove(wf.id);
     await deps.onDelete?.(wf.id, wf);
     res.status(204).end();
   });

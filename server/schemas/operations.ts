@@ -36,6 +36,15 @@ const LearnResult = Type.Object({ recording: RecordingSchema, workflow: Workflow
 const notFound = err('Not found');
 const invalid = err('Invalid request; each bad field named in details');
 
+const VersionInfo = Type.Object({
+  version: Type.Integer({ minimum: 1 }),
+  savedAt: Type.String({ format: 'date-time' }),
+  reason: Type.String({ enum: ['learned', 'edited', 'relearned', 'promoted'] }),
+  note: Type.Optional(Type.String()),
+  steps: Type.Integer(),
+  inputs: Type.Array(Type.String()),
+});
+
 const RunFilterParams = [
   { name: 'workflowId', in: 'query', schema: { type: 'string' }, description: "Only this workflow's runs" },
   { name: 'status', in: 'query', schema: { type: 'string', enum: [...RUN_STATUSES] } },
@@ -92,6 +101,26 @@ export const API_OPERATIONS: ApiOperation[] = [
     responses: { '200': ok('Workflow', WorkflowSchema), '400': err('Invalid edit'), '404': notFound },
   },
   { method: 'delete', path: '/v1/workflows/{id}', summary: 'Delete a workflow', responses: { '204': { description: 'Deleted' }, '404': notFound } },
+  {
+    method: 'get',
+    path: '/v1/workflows/{id}/versions',
+    summary: "A workflow's versions, newest first: every edit, learning it again or promotion makes one",
+    responses: { '200': ok('Versions', Type.Object({ current: Type.Integer(), versions: Type.Array(VersionInfo) })), '404': notFound },
+  },
+  { method: 'get', path: '/v1/workflows/{id}/versions/{version}', summary: 'The workflow as it was at that version', responses: { '200': ok('Workflow', WorkflowSchema), '404': notFound } },
+  {
+    method: 'get',
+    path: '/v1/workflows/{id}/versions/{version}/changes',
+    summary: 'What changed from that version to another (default the current one), in plain words',
+    params: [{ name: 'to', in: 'query', schema: { type: 'integer', minimum: 1 } }],
+    responses: { '200': ok('Changes', Type.Object({ from: Type.Integer(), to: Type.Integer(), changes: Type.Array(Type.String(), { example: ['step s2: POST http://x/login → POST http://x/signin', 'value csrf now comes from s1: meta[name=csrf] in the HTML (was s1: input[name=_csrf] in the HTML)'] }) })), '404': notFound },
+  },
+  {
+    method: 'post',
+    path: '/v1/workflows/{id}/versions/{version}/promote',
+    summary: 'Make that version current again (a roll-back): stored as a new version',
+    responses: { '200': ok('The workflow, now at a new version with that content', WorkflowSchema), '404': notFound, '409': err('Already current, or the workflow changed meanwhile') },
+  },
   { method: 'get', path: '/v1/workflows/{id}/runs', summary: "A workflow's runs, newest first", params: PageParams, responses: { '200': ok('Runs', list('runs', RunSchema)), '400': invalid, '404': notFound } },
   {
     method: 'post',

@@ -34,6 +34,7 @@ export function runSchema(outputBody: JsonSchema = {}) {
     {
       id: Type.String(),
       workflowId: Type.String(),
+      version: Type.Optional(Type.Integer({ minimum: 1, description: 'The version of the workflow it ran' })),
       status: stringEnum(RUN_STATUSES),
       mode: Type.Optional(stringEnum(RUN_ENDED_MODES, { description: 'The mode the run ended in' })),
       requestedMode: Type.Optional(stringEnum(RUN_MODES)),

@@ -61,6 +61,7 @@ export const WorkflowSchema = Type.Object(
     name: Type.String(),
     schemaVersion: Type.Integer({ description: '2: headers every step sends alike are in `headers`, once; workflows stored as 1 are migrated when read' }),
     recordingId: Type.Optional(Type.String()),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Its version: 1 as learned (absent), one more with every change; see GET /v1/workflows/{id}/versions' })),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     origins: Type.Array(Type.String()),

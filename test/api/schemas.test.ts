@@ -10,6 +10,7 @@ import { runRoutes } from '../../server/routes/runs.js';
 import { openapiRoutes } from '../../server/routes/openapi.js';
 import { runEventRoutes } from '../../server/routes/run-events.js';
 import { sessionRoutes } from '../../server/routes/session.js';
+import { workflowVersionRoutes } from '../../server/routes/workflow-versions.js';
 import { API_OPERATIONS, StartRecordingBody } from '../../server/schemas/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { api } from './helpers.js';
@@ -17,12 +18,12 @@ import { api } from './helpers.js';
 type Doc = Record<string, any>;
 const DEMO_HAR = readFileSync(new URL('../fixtures/hars/demo-site.har', import.meta.url));
 /** POST routes that take no body (a bare `curl -X POST`). */
-const BODILESS = new Set(['post /v1/recordings/{id}/stop']);
+const BODILESS = new Set(['post /v1/recordings/{id}/stop', 'post /v1/workflows/{id}/versions/{version}/promote']);
 
 /** Every route of the v1 routers, as `method /v1/path/{id}` (the routers are only built: no call reaches their deps). */
 function v1Routes(): string[] {
   const none = {} as never;
-  const routers: Router[] = [sessionRoutes(none), runEventRoutes(none), recordingRoutes(none), workflowRoutes(none), runRoutes(none), openapiRoutes(none)];
+  const routers: Router[] = [sessionRoutes(none), runEventRoutes(none), workflowVersionRoutes(none), recordingRoutes(none), workflowRoutes(none), runRoutes(none), openapiRoutes(none)];
   const out: string[] = [];
   for (const r of routers) {
     for (const layer of r.stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>) {

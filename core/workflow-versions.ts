@@ -1,0 +1,76 @@
+import type { RedisStore } from './store.js';
+import type { Workflow } from './workflow.js';
+
+/** Why a version was made. */
+export type VersionReason = 'learned' | 'edited' | 'relearned' | 'promoted';
+
+export interface WorkflowVersionInfo {
+  version: number;
+  savedAt: string;
+  reason: VersionReason;
+  /** e.g. `version 2 made current again`. */
+  note?: string;
+  steps: number;
+  inputs: string[];
+}
+
+interface Stored {
+  info: WorkflowVersionInfo;
+  workflow: Workflow;
+}
+
+/** Versions kept per workflow (older ones are dropped as new ones come). */
+export const VERSIONS_KEPT = 50;
+
+/** A workflow's number: 1 until it was first changed. */
+export const versionOf = (wf: Pick<Workflow, 'version'>): number => wf.version ?? 1;
+
+/**
+ * Every state a workflow was stored in, one Redis hash per workflow (`versions:<id>`, field = the
+ * version number), so that any version can be read, compared and made current again. A workflow
+ * stored before versions existed gets its current state recorded as version 1 the first time it
+ * changes (or its versions are listed), so no hook is needed where workflows are first learned.
+ */
+export class WorkflowVersions {
+  constructor(
+    private readonly store: RedisStore,
+    private readonly keep = VERSIONS_KEPT,
+  ) {}
+
+  private key(id: string): string {
+    return this.store.key('versions', id);
+  }
+
+  /** Records `wf` under its version number (replacing nothing already there), then drops the oldest past `keep`. */
+  async record(wf: Workflow, reason: VersionReason, note?: string): Promise<void> {
+    const info: WorkflowVersionInfo = { version: versionOf(wf), savedAt: wf.updatedAt, reason, ...(note ? { note } : {}), steps: wf.steps.length, inputs: wf.inputs.map((i) => i.name) };
+    const stored: Stored = { info, workflow: wf };
+    const fields = await this.store.call(async (r) => {
+      await r.hsetnx(this.key(wf.id), String(info.version), JSON.stringify(stored));
+      return r.hkeys(this.key(wf.id));
+    });
+    const old = fields.map(Number).sort((a, b) => a - b).slice(0, Math.max(0, fields.length - this.keep));
+    if (old.length) await this.store.call((r) => r.hdel(this.key(wf.id), ...old.map(String)));
+  }
+
+  /** Makes sure the workflow's current state is in its history (as `learned` when it is the first). */
+  async ensure(wf: Workflow): Promise<void> {
+    await this.record(wf, versionOf(wf) === 1 ? 'learned' : 'edited');
+  }
+
+  /** Newest first. */
+  async list(current: Workflow): Promise<WorkflowVersionInfo[]> {
+    await this.ensure(current);
+    const values = await this.store.call((r) => r.hvals(this.key(current.id)));
+    return values.map((v) => (JSON.parse(v) as Stored).info).sort((a, b) => b.version - a.version);
+  }
+
+  async get(id: string, version: number): Promise<Workflow | undefined> {
+    const raw = await this.store.call((r) => r.hget(this.key(id), String(version)));
+    return raw ? (JSON.parse(raw) as Stored).workflow : undefined;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.store.call((r) => r.del(this.key(id)));
+  }
+}
