@@ -57,7 +57,7 @@ export class HttpStepRunner {
   readonly scope: VariableScope;
   jar: RunJar;
   output?: RunOutput;
-  /** Non-bootstrap state-changing steps that were answered: never sent again in this run. */
+  /** Non-bootstrap state-changing steps the site accepted (answered, not refused with a 4xx): never sent again in this run. */
   readonly sent = new Set<string>();
   /** The jar or tokens changed (the session needs saving). */
   dirty = false;
@@ -211,7 +211,9 @@ export class HttpStepRunner {
         throw new StepFailure(human.code, human.message, 'error', i);
       }
     }
-    if (step.stateChanging && !step.bootstrap && (verdict.kind !== 'broken' || v.res.hopUrls.length > 0)) {
+    // Refused with a 4xx (gone, moved, invalid): the site did not act on it, like a broken session's answer.
+    const refused = verdict.kind === 'error' && v.res.status >= 400 && v.res.status < 500;
+    if (step.stateChanging && !step.bootstrap && !refused && (verdict.kind !== 'broken' || v.res.hopUrls.length > 0)) {
       this.sent.add(step.id);
       if (t.effect && !t.recorded) this.journal!.answered(step.id, what, v.res);
     } else if (t.effect && !t.recorded) this.journal!.withdraw(step.id);

@@ -78,6 +78,13 @@ function create(registry: Registry) {
   const runChildren = new Map<string, Observer>();
   const runCounters = new Map<string, { inc(): void }>();
   const runs = counter(registry, { name: 'replayfarm_replay_runs_total', help: 'Replay runs by the mode they ended in and their status', labelNames: ['mode', 'status'] as const, collect: flushAll });
+  const workflowRuns = counter(registry, {
+    name: 'replayfarm_workflow_runs_total',
+    help: "Runs per workflow by the mode they ended in: http over all is the workflow's HTTP hit ratio (runs that needed no browser)",
+    labelNames: ['workflow', 'mode'] as const,
+    collect: flushAll,
+  });
+  const workflowCounters = new Map<string, { inc(): void }>();
   const sessionReuses = counter(registry, { name: 'replayfarm_replay_session_reuses_total', help: 'Runs that reused a stored session (login skipped)', collect: flushAll });
   const m = {
     runs,
@@ -100,6 +107,19 @@ function create(registry: Registry) {
       return child;
     },
     /** runs bound to (mode, status) and batched (made once per pair). */
+    /** Drift that sent a run to the browser, by workflow and the step that showed it. */
+    drift: counter(registry, { name: 'replayfarm_replay_drift_total', help: 'Steps whose answer showed the site changed (the run fell back to the browser), by workflow and step', labelNames: ['workflow', 'step'] as const }),
+    /** workflowRuns bound to a workflow and mode, batched. */
+    workflowRunsBy(workflow: string, mode: string): { inc(): void } {
+      const key = `${workflow} ${mode}`;
+      let child = workflowCounters.get(key);
+      if (!child) {
+        if (workflowCounters.size >= 10_000) workflowCounters.clear(); // bound the cache, not the metric
+        child = bindCounter(workflowRuns.labels({ workflow, mode }));
+        workflowCounters.set(key, child);
+      }
+      return child;
+    },
     runsBy(mode: string, status: string): { inc(): void } {
       const key = `${mode} ${status}`;
       let child = runCounters.get(key);

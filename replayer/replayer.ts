@@ -4,7 +4,7 @@ import { BrowserRunner, type BrowserRunResult } from './browser-runner.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow.js';
 import { HttpClient } from './http-client.js';
-import { StepFailure } from './step-failure.js';
+import { isDrift, StepFailure } from './step-failure.js';
 import { replayMetrics, type ReplayMetrics } from './replay-metrics.js';
 import { RunLog } from './run-log.js';
 import { RunAbort } from './run-abort.js';
@@ -120,6 +120,7 @@ export class Replayer {
     }
     result.durationMs = Math.round(performance.now() - started);
     this.metrics.runsBy(result.mode, result.status).inc();
+    if (wf?.id) this.metrics.workflowRunsBy(wf.id, result.mode).inc();
     this.metrics.runDurationBy(result.mode).observe(result.durationMs / 1000);
     return result;
   }
@@ -151,8 +152,9 @@ export class Replayer {
       Object.assign(result, { mode: sessionRun.mode, steps: sessionRun.runner.steps, output: sessionRun.runner.output });
       if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
     } catch (err) {
-      // Last resort: the whole workflow in a browser, unless a state-changing step already went out.
-      if (run.requested !== 'auto' || !isAppError(err) || err.category !== 'session' || sessionRun.sentStateChanging || !wf.actions?.length) throw err;
+      // Last resort: the whole workflow in a browser, when the session broke or the site changed
+      // (drift), unless the site already accepted a state-changing step.
+      if (run.requested !== 'auto' || !isAppError(err) || !(err.category === 'session' || isDrift(err)) || sessionRun.sentStateChanging || !wf.actions?.length) throw err;
       await this.lastResort(run, inputs, sessionRun, err);
     }
   }
@@ -161,7 +163,13 @@ export class Replayer {
     const { result } = run;
     const fbStarted = performance.now();
     run.log.info('falling back to a browser run', { workflowId: run.wf.id, reason: err.message });
-    this.metrics.fallbacks.inc({ reason: 'browser_run' });
+    const drift = isDrift(err);
+    this.metrics.fallbacks.inc({ reason: drift ? 'drift' : 'browser_run' });
+    if (drift) {
+      const step = err instanceof StepFailure ? (run.wf.steps[err.stepIndex]?.id ?? '') : '';
+      this.metrics.drift.inc({ workflow: run.wf.id, step });
+      run.log.warn('the site changed: the workflow falls back to the browser', { workflowId: run.wf.id, step, reason: err.message });
+    }
     // Said before the browser runs: a browser run that fails too still shows it was tried, and why.
     result.mode = 'browser';
     result.steps = [...sessionRun.runner.steps];
@@ -171,6 +179,13 @@ export class Replayer {
     try {
       const r = await this.inBrowser(run, inputs);
       Object.assign(result, { output: r.output, steps: [...result.steps, ...r.steps] });
+    } catch (browserErr) {
+      // The site changed and the recorded actions no longer work there either: the drift is the
+      // cause, said with what the browser met (any other failure of the browser run stands as it is).
+      if (drift && isAppError(browserErr) && (browserErr.code === 'action_failed' || browserErr.code === 'browser_error')) {
+        throw new AppError(err.code, `${err.message}; the browser run could not get through either: ${browserErr.message}`, { cause: browserErr });
+      }
+      throw browserErr;
     } finally {
       fallback.ms = Math.round(performance.now() - fbStarted);
     }

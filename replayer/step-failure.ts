@@ -16,6 +16,15 @@ export class StepFailure extends AppError {
   }
 }
 
+/**
+ * Whether a failure says the site changed (drift) rather than the session or the network: an
+ * answer of another kind or shape than recorded, a 4xx the recording did not get, an outcome the
+ * output no longer shows. What a browser run may still get through.
+ */
+export function isDrift(err: unknown): boolean {
+  return err instanceof StepFailure && (err.code === 'site_changed' || err.code === 'target_error' || err.code === 'outcome_mismatch') && (err.verdict === 'drift' || err.verdict === 'error' || err.verdict === 'outcome');
+}
+
 /** What a look at a redirect's landing page needs: the run's client, origins, jar and signal. */
 export interface LandingDeps {
   client: HttpClient;

@@ -28,6 +28,7 @@ describe('replayer on a LEARNED workflow (recorded in Chromium, learned, replaye
   afterEach(() => {
     site.setLoginChallenge(false);
     site.setSearchVariant('json');
+    site.moveItemsEndpoint(false);
   });
 
   it('the learned workflow has the shape the replayer relies on', () => {
@@ -97,12 +98,32 @@ describe('replayer on a LEARNED workflow (recorded in Chromium, learned, replaye
     expect(b.durationMs).to.be.at.least(900);
   });
 
-  it('reports drift as site_changed', async () => {
+  it('reports drift as site_changed in mode http, before anything is created', async () => {
     const items = hits(site, 'POST /api/items');
     site.setSearchVariant('html');
-    const run = await replayer.run(wf, {});
+    const run = await replayer.run(wf, { mode: 'http' });
     expect(run.error?.code).to.equal('site_changed');
     expect(hits(site, 'POST /api/items')).to.equal(items);
+  });
+
+  it('the site moved an endpoint: the refused POST (410) was not acted on, so mode auto falls back to the browser, which creates the item once', async () => {
+    site.moveItemsEndpoint(true);
+    const before = site.counters();
+    const run = await replayer.run(wf, { inputs: { title: 'After the move' } });
+    expect(run.status, JSON.stringify(run.error)).to.equal('succeeded');
+    expect(run.mode).to.equal('browser');
+    expect(run.fallback?.reason).to.match(/410/).and.match(/browser/);
+    expect(hits(site, 'POST /api/items') - (before['POST /api/items'] ?? 0), 'the old path, refused').to.equal(1);
+    expect(hits(site, 'POST /api/v2/items') - (before['POST /api/v2/items'] ?? 0), 'the new path, by the browser').to.equal(1);
+    expect(site.items().filter((i) => i.title === 'After the move')).to.have.length(1);
+    expect((run.output?.body as { title?: string } | undefined)?.title).to.equal('After the move');
+    const metrics = await env.registry.metrics();
+    expect(metrics).to.match(new RegExp(`replayfarm_replay_drift_total\\{workflow="${wf.id}",step="s\\d+"\\} 1`));
+    expect(metrics).to.match(new RegExp(`replayfarm_workflow_runs_total\\{workflow="${wf.id}",mode="browser"\\} 1`));
+    expect(metrics).to.match(new RegExp(`replayfarm_workflow_runs_total\\{workflow="${wf.id}",mode="http"\\} [1-9]`));
+    const http = await replayer.run(wf, { mode: 'http', inputs: { title: 'Moved, over HTTP' } });
+    expect(http.error?.code, 'mode http does not fall back').to.equal('target_error');
+    expect(site.items().filter((i) => i.title === 'Moved, over HTTP')).to.have.length(0);
   });
 
   it('a stopped site gives target_unreachable; metadata and (when not allowed) loopback origins are refused', async () => {

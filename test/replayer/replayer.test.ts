@@ -186,10 +186,10 @@ describe('replayer against the fixture site (hand-written workflow)', function (
       expect(hits(site, 'POST /api/items')).to.equal(items);
     });
 
-    it('reports drift (HTML where JSON was recorded) as site_changed, not a wrong answer', async () => {
+    it('reports drift (HTML where JSON was recorded) as site_changed in mode http, not a wrong answer', async () => {
       const items = hits(site, 'POST /api/items');
       site.setSearchVariant('html');
-      const run = await replayer.run(wf, {});
+      const run = await replayer.run(wf, { mode: 'http' });
       expect(run.status).to.equal('failed');
       expect(run.error?.code).to.equal('site_changed');
       expect(run.output).to.equal(undefined);
