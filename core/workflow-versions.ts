@@ -2,7 +2,7 @@ import type { RedisStore } from './store.js';
 import type { Workflow } from './workflow.js';
 
 /** Why a version was made. */
-export type VersionReason = 'learned' | 'edited' | 'relearned' | 'promoted';
+export type VersionReason = 'learned' | 'edited' | 'relearned' | 'promoted' | 'healed';
 
 export interface WorkflowVersionInfo {
   version: number;
@@ -16,6 +16,23 @@ export interface WorkflowVersionInfo {
 
 interface Stored {
   info: WorkflowVersionInfo;
+  workflow: Workflow;
+}
+
+/** A version learned from a drifted run that the browser got through, not current yet. */
+export interface WorkflowCandidate {
+  /** The version it was learned against (it replaces that one when promoted). */
+  basedOn: number;
+  proposedAt: string;
+  /** Why it was learned: the drift the run met. */
+  reason: string;
+  runId?: string;
+  /** How it was verified over HTTP, in words. */
+  verified: string;
+  /** What changes from the current version, in plain words. */
+  changes: string[];
+  /** Inputs of the current version it does not have (never promoted automatically). */
+  lostInputs: string[];
   workflow: Workflow;
 }
 
@@ -71,6 +88,24 @@ export class WorkflowVersions {
   }
 
   async remove(id: string): Promise<void> {
-    await this.store.call((r) => r.del(this.key(id)));
+    await this.store.call((r) => r.del(this.key(id), this.candidateKey(id)));
+  }
+
+  private candidateKey(id: string): string {
+    return this.store.key('candidate', id);
+  }
+
+  /** Keeps `c` as the workflow's candidate (a newer one replaces it). */
+  async propose(c: WorkflowCandidate): Promise<void> {
+    await this.store.call((r) => r.set(this.candidateKey(c.workflow.id), JSON.stringify(c)));
+  }
+
+  async candidate(id: string): Promise<WorkflowCandidate | undefined> {
+    const raw = await this.store.call((r) => r.get(this.candidateKey(id)));
+    return raw ? (JSON.parse(raw) as WorkflowCandidate) : undefined;
+  }
+
+  async dropCandidate(id: string): Promise<boolean> {
+    return (await this.store.call((r) => r.del(this.candidateKey(id)))) > 0;
   }
 }

@@ -180,6 +180,8 @@ export interface Workflow {
   recordingId?: string;
   /** Its version: 1 as learned, one more with every change (see core/workflow-versions.ts). */
   version?: number;
+  /** When the site changed and a run got through in the browser: promote a verified candidate (auto), keep it for a person (propose, the default), or learn nothing (off). */
+  heal?: 'auto' | 'propose' | 'off';
   createdAt: string;
   updatedAt: string;
   /** The only origins (scheme://host:port) a replay may contact. */

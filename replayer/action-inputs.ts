@@ -104,3 +104,12 @@ function swapUrl(raw: string, swaps: Swap[]): string {
   }
   return u.href;
 }
+
+/** The actions as a browser run does them: this run's inputs in place, typed values as typed (secrets in clear: for memory only). */
+export function typedActions(wf: Workflow, inputs: RunInputs): Action[] {
+  return actionsWithInputs(wf, inputs).map((a) => {
+    if (!a.input) return a;
+    const v = inputs.get(a.input);
+    return v === undefined || v === null ? a : { ...a, value: stringify(v) };
+  });
+}

@@ -92,13 +92,13 @@ export class BrowserRunner {
    * run tried once more (the retry is noted on the run's steps); after such a request went out
    * the run fails with outcome_unknown instead, as the site may already have acted.
    */
-  async run(wf: Workflow, inputs: RunInputs, deadline: number, signal: AbortSignal): Promise<BrowserRunResult> {
+  async run(wf: Workflow, inputs: RunInputs, deadline: number, signal: AbortSignal, opts: { recordHar?: string } = {}): Promise<BrowserRunResult> {
     const out = wf.steps.find((s) => s.id === wf.output.step) ?? wf.steps[wf.steps.length - 1];
     if (!out) throw new AppError('invalid_request', 'The workflow has no steps');
     if (!wf.actions?.length) throw new AppError('invalid_request', 'The workflow has no recorded actions to replay in a browser (it was learned from a HAR): run it in mode http or auto');
     const effects = wf.steps.filter((s) => s.stateChanging && !s.bootstrap).map((step) => ({ step, match: requestMatcher(step.request.method, knownParts(wf, step.request.url, inputs)) }));
     const { result, crashed } = await this.retryOnCrash('browser run', effects, deadline, signal, (attempt) =>
-      this.withPage(wf, deadline, signal, [], attempt, (lease, page) => this.runIn(lease, page, wf, out, inputs, deadline, attempt.steps)),
+      this.withPage(wf, deadline, signal, [], attempt, (lease, page) => this.runIn(lease, page, wf, out, inputs, deadline, attempt.steps), opts.recordHar),
     );
     if (crashed) noteRetry(result.steps, crashed);
     return result;
@@ -164,11 +164,11 @@ export class BrowserRunner {
     }
   }
 
-  private async withPage<T>(wf: Workflow, deadline: number, signal: AbortSignal, blocked: Matcher[], attempt: BrowserAttempt, fn: (lease: Lease, page: Page) => Promise<T>): Promise<T> {
+  private async withPage<T>(wf: Workflow, deadline: number, signal: AbortSignal, blocked: Matcher[], attempt: BrowserAttempt, fn: (lease: Lease, page: Page) => Promise<T>, recordHar?: string): Promise<T> {
     if (signal.aborted) throw signal.reason;
     const origins = compileWorkflow(wf).origins;
     // The enforcement: route() below is not asked about redirect hops (nor WebSockets); the egress proxy sees every connection.
-    const lease = await this.o.pool.lease({ egress: this.egress(origins) });
+    const lease = await this.o.pool.lease({ egress: this.egress(origins), ...(recordHar ? { recordHar: { path: recordHar, content: 'embed', mode: 'full' } } : {}) });
     const onAbort = () => void lease.release();
     signal.addEventListener('abort', onAbort, { once: true });
     try {

@@ -1,5 +1,6 @@
 /** The replayer's public surface: what the server (and the CLI, tests and benches) may use. */
 export { Replayer, type ReplayerOptions, type RunRequest, type RunResult } from './replayer.js';
+export type { DriftEvidence } from './replayer-options.js';
 export { RunExecutor, type RunExecutorOptions } from './run-executor.js';
 export { RunSubmitter, type RunSubmitterOptions, type RunTarget, type SubmitRequest } from './run-submitter.js';
 export { WorkflowCache, type WorkflowCacheOptions } from './workflow-cache.js';

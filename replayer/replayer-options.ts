@@ -1,7 +1,7 @@
 import type { BrowserPool } from '../browser-pool/index.js';
 import { Type } from '@sinclair/typebox';
 import { boolOption, functionOption, intOption, numberOption, objectOption, readOptions } from '../core/index.js';
-import type { Logger, RedisStore, Registry, Run, SecretBox } from '../core/index.js';
+import type { Action, HARFile, Logger, RedisStore, Registry, Run, SecretBox, Workflow } from '../core/index.js';
 
 export interface ReplayerOptions {
   /** Where sessions (cookie jar + tokens) live, per (workflow id, session name). */
@@ -32,6 +32,26 @@ export interface ReplayerOptions {
   breaker?: { failureThreshold?: number; resetMs?: number; maxResetMs?: number; trialTimeoutMs?: number };
   /** Clock for the circuit breaker (tests). Default Date.now. */
   clock?: () => number;
+  /**
+   * Called after a run that drifted (the site changed) got through in the browser, with that
+   * browser run's traffic: what a healer learns a candidate version from. Not awaited by the run.
+   * Default: none (the browser run's traffic is not kept).
+   */
+  onDrift?: (evidence: DriftEvidence) => void;
+}
+
+/** What a drifted run that the browser got through leaves for healing. */
+export interface DriftEvidence {
+  /** The workflow as it ran (its version included). */
+  workflow: Workflow;
+  /** The browser run's traffic, as Playwright recorded it (secrets in clear: keep it in memory only). */
+  har: HARFile;
+  /** The actions as the browser did them: typed values as this run typed them (secrets in clear: memory only). */
+  actions: Action[];
+  /** The step whose answer showed the drift, and how. */
+  step: string;
+  reason: string;
+  runId?: string;
 }
 
 export interface RunRequest {
@@ -71,10 +91,11 @@ export const ReplayerOptionsSchema = Type.Object({
   // checked by the CircuitBreaker it configures
   breaker: Type.Optional(objectOption<NonNullable<ReplayerOptions['breaker']>>()),
   clock: Type.Optional(functionOption<() => number>()),
+  onDrift: Type.Optional(functionOption<(e: DriftEvidence) => void>()),
 });
 
-export type ResolvedReplayerOptions = Required<Omit<ReplayerOptions, 'retries' | 'breaker' | 'clock'>> &
-  Pick<ReplayerOptions, 'breaker' | 'clock'> & { retries: { attempts: number; baseDelayMs: number; maxDelayMs: number } };
+export type ResolvedReplayerOptions = Required<Omit<ReplayerOptions, 'retries' | 'breaker' | 'clock' | 'onDrift'>> &
+  Pick<ReplayerOptions, 'breaker' | 'clock' | 'onDrift'> & { retries: { attempts: number; baseDelayMs: number; maxDelayMs: number } };
 
 /** Checks a Replayer's options once, at construction, and fills in the defaults. */
 export function resolveReplayerOptions(opts: ReplayerOptions): ResolvedReplayerOptions {

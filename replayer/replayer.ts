@@ -1,4 +1,9 @@
-import { AppError, isAppError, toPublicError, type Logger, type RunStep, type Workflow } from '../core/index.js';
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError, isAppError, toPublicError, type Action, type HARFile, type Logger, type RunStep, type Workflow } from '../core/index.js';
+import { typedActions } from './action-inputs.js';
 import { AddressPolicy } from '../core/index.js';
 import { BrowserRunner, type BrowserRunResult } from './browser-runner.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -176,10 +181,14 @@ export class Replayer {
     const first = sessionRun.firstCause && sessionRun.firstCause !== err.message && !err.message.startsWith(sessionRun.firstCause) ? `${sessionRun.firstCause}; then ` : '';
     const fallback = (result.fallback = { reason: `${first}${err.message}: ran the whole workflow in the browser`, ms: 0 });
     run.sessionRun = undefined;
+    // A drift the browser gets through leaves its traffic for healing (onDrift), read from a HAR file written on release.
+    const harPath = drift && this.o.onDrift ? join(tmpdir(), `replayfarm-drift-${randomBytes(8).toString('hex')}.har`) : undefined;
     try {
-      const r = await this.inBrowser(run, inputs);
+      const r = await this.inBrowser(run, inputs, harPath);
       Object.assign(result, { output: r.output, steps: [...result.steps, ...r.steps] });
+      if (harPath) this.handOver(run, err, harPath, typedActions(run.wf, inputs));
     } catch (browserErr) {
+      if (harPath) void rm(harPath, { force: true });
       // The site changed and the recorded actions no longer work there either: the drift is the
       // cause, said with what the browser met (any other failure of the browser run stands as it is).
       if (drift && isAppError(browserErr) && (browserErr.code === 'action_failed' || browserErr.code === 'browser_error')) {
@@ -189,6 +198,15 @@ export class Replayer {
     } finally {
       fallback.ms = Math.round(performance.now() - fbStarted);
     }
+  }
+
+  /** Gives the browser run's traffic to onDrift (after the run answered: healing never delays it), then deletes the file. */
+  private handOver(run: Execution, err: AppError, harPath: string, actions: Action[]): void {
+    const step = err instanceof StepFailure ? (run.wf.steps[err.stepIndex]?.id ?? '') : '';
+    void readFile(harPath, 'utf8')
+      .then((text) => this.o.onDrift!({ workflow: run.wf, har: JSON.parse(text) as HARFile, actions, step, reason: err.message, runId: run.log.runId }))
+      .catch((e: Error) => run.log.warn('the drifted run could not be handed over for healing', { error: e.message }))
+      .finally(() => rm(harPath, { force: true }));
   }
 
   /** The failed run says what happened: the error, and what the session run got to (mode, steps, fallback, the site's answer). */
@@ -217,9 +235,9 @@ export class Replayer {
    * requests are not claimed one by one): an execution finding one begun by an earlier execution
    * does not run it again but reports outcome_unknown.
    */
-  private async inBrowser(run: Execution, inputs: RunInputs): Promise<BrowserRunResult> {
+  private async inBrowser(run: Execution, inputs: RunInputs, recordHar?: string): Promise<BrowserRunResult> {
     const { wf, journal } = run;
-    const play = () => run.log.inContext(() => this.browser.run(wf, inputs, run.deadline, run.ac.signal));
+    const play = () => run.log.inContext(() => this.browser.run(wf, inputs, run.deadline, run.ac.signal, { recordHar }));
     const effects = wf.steps.filter((s) => s.stateChanging && !s.bootstrap);
     if (!journal || !effects.length) return play();
     const what = `the browser run (${effects.map((s) => `${s.id} ${s.description}`).join(', ')})`;

@@ -8,7 +8,8 @@ import { createLogger, createRedis, createRegistry, loadConfig, RedisStore, type
 // are imported in start() only when asked for: a warm HTTP run from the CLI loads neither.
 import { BrowserPool } from '../browser-pool/index.js';
 import type { RecordingManager } from '../recorder/index.js';
-import { AddressPolicy, Replayer, RunExecutor, RunQueue, RunWorker, WorkflowCache } from '../replayer/index.js';
+import { AddressPolicy, Replayer, RunExecutor, RunQueue, RunWorker, WorkflowCache, type DriftEvidence } from '../replayer/index.js';
+import { WorkflowHealer } from './workflow-healer.js';
 import { clientErrorHandler } from './middleware/error-handler.js';
 import { QueueStarter } from './queue-starter.js';
 import type { WorkflowSweeper } from './workflow-sweeper.js';
@@ -139,9 +140,12 @@ export class Replayfarm {
     const c = this.config;
     const o = this.opts;
     const base = { store: this.store, logger: this.logger, registry: this.registry, secretBox };
+    // Workflows heal where runs run (a worker); the healer needs the replayer to verify with.
+    let healer: WorkflowHealer | undefined;
     const replayer =
       o.replayer ??
       new Replayer({
+        ...(o.worker === false ? {} : { onDrift: (e: DriftEvidence) => healer?.onDrift(e) }),
         ...base,
         pool: this.pool,
         allowLoopback: c.allowLoopback,
@@ -152,6 +156,10 @@ export class Replayfarm {
         breaker: { failureThreshold: c.breakerFailures, resetMs: c.breakerResetMs, maxResetMs: c.breakerMaxResetMs },
         clock: this.clock,
       });
+    if (o.worker !== false) {
+      const learner = async () => (await load<typeof import('../recorder/index.js')>('../recorder/index.js')).learn;
+      healer = new WorkflowHealer({ ...base, replayer, clock: this.clock, learner });
+    }
     const queue =
       o.queue ??
       new RunQueue({

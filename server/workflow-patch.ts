@@ -21,6 +21,7 @@ export function applyWorkflowPatch(wf: Workflow, body: unknown, now: Date): Work
   const next: Workflow = structuredClone(wf);
 
   if (typeof patch.name === 'string' && patch.name.trim()) next.name = patch.name.trim();
+  if (patch.heal === 'auto' || patch.heal === 'propose' || patch.heal === 'off') next.heal = patch.heal;
   const step = patch.output?.step;
   if (typeof step === 'string') {
     if (!next.steps.some((s) => s.id === step)) details.push({ path: 'output.step', message: `must be one of the step ids: ${next.steps.map((s) => s.id).join(', ')}` });

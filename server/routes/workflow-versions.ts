@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError, describeChanges, migrateWorkflow, versionOf, WorkflowVersions, type RedisStore, type Workflow } from '../../core/index.js';
+import { AppError, describeChanges, migrateWorkflow, versionOf, WorkflowVersions, type RedisStore, type Workflow, type WorkflowCandidate } from '../../core/index.js';
 import { saveNextVersion } from '../workflow-save.js';
 import { idOf } from '../validate.js';
 import { loadWorkflow } from './workflows.js';
@@ -33,7 +33,33 @@ export function workflowVersionRoutes(deps: WorkflowVersionRouteDeps): Router {
 
   r.get('/workflows/:id/versions', workflowId, async (req, res) => {
     const wf = await loadWorkflow(deps.store, req.params.id);
-    res.json({ current: versionOf(wf), versions: await versions.list(wf) });
+    const candidate = await versions.candidate(wf.id);
+    const { workflow: _w, ...summary } = candidate ?? ({} as Partial<WorkflowCandidate>);
+    res.json({ current: versionOf(wf), versions: await versions.list(wf), ...(candidate ? { candidate: summary } : {}) });
+  });
+
+  r.get('/workflows/:id/candidate', workflowId, async (req, res) => {
+    const wf = await loadWorkflow(deps.store, req.params.id);
+    const candidate = await versions.candidate(wf.id);
+    if (!candidate) throw new AppError('not_found', `Workflow ${wf.id} has no candidate version`);
+    res.json(candidate);
+  });
+
+  r.post('/workflows/:id/candidate/promote', workflowId, async (req, res) => {
+    const wf = await loadWorkflow(deps.store, req.params.id);
+    const candidate = await versions.candidate(wf.id);
+    if (!candidate) throw new AppError('not_found', `Workflow ${wf.id} has no candidate version`);
+    if (candidate.basedOn !== versionOf(wf)) throw new AppError('conflict', `the candidate was learned against version ${candidate.basedOn}; the workflow is at version ${versionOf(wf)} now`);
+    const next: Workflow = { ...candidate.workflow, id: wf.id, createdAt: wf.createdAt, updatedAt: new Date(deps.clock()).toISOString(), ...(wf.heal ? { heal: wf.heal } : {}) };
+    const saved = await saveNextVersion(deps.store, versions, wf, next, 'healed', `candidate promoted (learned after: ${candidate.reason})`);
+    await versions.dropCandidate(wf.id);
+    res.json(saved);
+  });
+
+  r.delete('/workflows/:id/candidate', workflowId, async (req, res) => {
+    const wf = await loadWorkflow(deps.store, req.params.id);
+    if (!(await versions.dropCandidate(wf.id))) throw new AppError('not_found', `Workflow ${wf.id} has no candidate version`);
+    res.status(204).end();
   });
 
   r.get('/workflows/:id/versions/:version', workflowId, async (req, res) => {

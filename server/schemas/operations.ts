@@ -39,10 +39,21 @@ const invalid = err('Invalid request; each bad field named in details');
 const VersionInfo = Type.Object({
   version: Type.Integer({ minimum: 1 }),
   savedAt: Type.String({ format: 'date-time' }),
-  reason: Type.String({ enum: ['learned', 'edited', 'relearned', 'promoted'] }),
+  reason: Type.String({ enum: ['learned', 'edited', 'relearned', 'promoted', 'healed'] }),
   note: Type.Optional(Type.String()),
   steps: Type.Integer(),
   inputs: Type.Array(Type.String()),
+});
+
+const CandidateSchema = Type.Object({
+  basedOn: Type.Integer({ description: 'The version it was learned against' }),
+  proposedAt: Type.String({ format: 'date-time' }),
+  reason: Type.String({ description: 'The drift the run met' }),
+  runId: Type.Optional(Type.String()),
+  verified: Type.String({ description: 'How it was verified over HTTP' }),
+  changes: Type.Array(Type.String(), { description: 'What changes from the current version, in plain words' }),
+  lostInputs: Type.Array(Type.String(), { description: 'Inputs of the current version it does not have (never promoted automatically)' }),
+  workflow: Type.Optional(WorkflowSchema),
 });
 
 const RunFilterParams = [
@@ -105,7 +116,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     method: 'get',
     path: '/v1/workflows/{id}/versions',
     summary: "A workflow's versions, newest first: every edit, learning it again or promotion makes one",
-    responses: { '200': ok('Versions', Type.Object({ current: Type.Integer(), versions: Type.Array(VersionInfo) })), '404': notFound },
+    responses: { '200': ok('Versions, and the candidate healing proposed if any', Type.Object({ current: Type.Integer(), versions: Type.Array(VersionInfo), candidate: Type.Optional(CandidateSchema) })), '404': notFound },
   },
   { method: 'get', path: '/v1/workflows/{id}/versions/{version}', summary: 'The workflow as it was at that version', responses: { '200': ok('Workflow', WorkflowSchema), '404': notFound } },
   {
@@ -121,6 +132,14 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Make that version current again (a roll-back): stored as a new version',
     responses: { '200': ok('The workflow, now at a new version with that content', WorkflowSchema), '404': notFound, '409': err('Already current, or the workflow changed meanwhile') },
   },
+  { method: 'get', path: '/v1/workflows/{id}/candidate', summary: 'The version healing learned from a drifted run the browser got through, not current yet (heal policy propose)', responses: { '200': ok('Candidate', CandidateSchema), '404': err('No such workflow, or no candidate') } },
+  {
+    method: 'post',
+    path: '/v1/workflows/{id}/candidate/promote',
+    summary: 'Make the candidate current (stored as a new version)',
+    responses: { '200': ok('The workflow at its new version', WorkflowSchema), '404': err('No such workflow, or no candidate'), '409': err('The workflow changed since the candidate was learned') },
+  },
+  { method: 'delete', path: '/v1/workflows/{id}/candidate', summary: 'Reject the candidate', responses: { '204': { description: 'Rejected' }, '404': err('No such workflow, or no candidate') } },
   { method: 'get', path: '/v1/workflows/{id}/runs', summary: "A workflow's runs, newest first", params: PageParams, responses: { '200': ok('Runs', list('runs', RunSchema)), '400': invalid, '404': notFound } },
   {
     method: 'post',

@@ -32,6 +32,9 @@ export const StepEdit = Type.Object({ idempotent: Type.Optional(Type.Boolean({ d
  * PATCH /v1/workflows/:id. The schema says the shape; server/workflow-patch.ts checks what only
  * the workflow can tell (that an input, constant or step of that name exists, …).
  */
+/** What happens when the site changed and a run got through in the browser (Workflow.heal). */
+export const HEAL_POLICIES = ['auto', 'propose', 'off'] as const;
+
 export const WorkflowPatchBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', 'x-error': 'must be a non-empty string of at most 200 characters' })),
@@ -40,6 +43,7 @@ export const WorkflowPatchBody = Type.Object(
     constants: Type.Optional(keyed(ConstantEdit, 'Edits keyed by constant name')),
     steps: Type.Optional(keyed(StepEdit, 'Edits keyed by step id')),
     target: Type.Optional(TargetSchema),
+    heal: Type.Optional(stringEnum(HEAL_POLICIES, { description: 'When the site changed and a run got through in the browser: auto promotes a verified candidate, propose keeps it for a person (default), off learns nothing' })),
   },
   { additionalProperties: false },
 );
@@ -61,6 +65,7 @@ export const WorkflowSchema = Type.Object(
     name: Type.String(),
     schemaVersion: Type.Integer({ description: '2: headers every step sends alike are in `headers`, once; workflows stored as 1 are migrated when read' }),
     recordingId: Type.Optional(Type.String()),
+    heal: Type.Optional(stringEnum(HEAL_POLICIES, { description: 'Heal policy (absent: propose)' })),
     version: Type.Optional(Type.Integer({ minimum: 1, description: 'Its version: 1 as learned (absent), one more with every change; see GET /v1/workflows/{id}/versions' })),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),

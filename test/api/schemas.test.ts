@@ -18,7 +18,7 @@ import { api } from './helpers.js';
 type Doc = Record<string, any>;
 const DEMO_HAR = readFileSync(new URL('../fixtures/hars/demo-site.har', import.meta.url));
 /** POST routes that take no body (a bare `curl -X POST`). */
-const BODILESS = new Set(['post /v1/recordings/{id}/stop', 'post /v1/workflows/{id}/versions/{version}/promote']);
+const BODILESS = new Set(['post /v1/recordings/{id}/stop', 'post /v1/workflows/{id}/versions/{version}/promote', 'post /v1/workflows/{id}/candidate/promote']);
 
 /** Every route of the v1 routers, as `method /v1/path/{id}` (the routers are only built: no call reaches their deps). */
 function v1Routes(): string[] {

@@ -1,0 +1,136 @@
+import { counter, describeChanges, migrateWorkflow, versionOf, WorkflowVersions, type Logger, type RedisStore, type Registry, type SecretBox, type Workflow } from '../core/index.js';
+import type { LearnOptions, TargetSpec } from '../recorder/index.js';
+import type { DriftEvidence, Replayer } from '../replayer/index.js';
+import { saveNextVersion } from './workflow-save.js';
+
+export interface WorkflowHealerOptions {
+  store: RedisStore;
+  secretBox: SecretBox;
+  logger: Logger;
+  registry: Registry;
+  /** Runs the candidate's read-only steps over HTTP to verify it. */
+  replayer: Pick<Replayer, 'run'>;
+  clock: () => number;
+  /** The learner, loaded when first needed (a worker that never heals never loads the recorder). */
+  learner: () => Promise<(har: DriftEvidence['har'], opts: LearnOptions) => Workflow>;
+}
+
+type Outcome = 'promoted' | 'proposed' | 'rejected';
+
+/**
+ * Heals workflows whose site changed: a drifted run the browser got through hands over its traffic
+ * (Replayer onDrift); the learner turns it into a candidate version with the recorded actions
+ * (so typed values keep their input names); the candidate is verified over HTTP by running its
+ * read-only steps (logins and reads, up to the first step that changes state) in a session of its
+ * own, so nothing is done twice; its state-changing steps are the very requests the browser sent
+ * and the site accepted. Then the workflow's policy decides: `auto` promotes it (unless it would
+ * drop an input callers send), `propose` (the default) keeps it for a person
+ * (POST /v1/workflows/:id/candidate/promote), `off` learns nothing. One heal per workflow at a time.
+ */
+export class WorkflowHealer {
+  private readonly versions: WorkflowVersions;
+  private readonly busy = new Set<string>();
+  private readonly log: Logger;
+  private readonly heals;
+
+  constructor(private readonly o: WorkflowHealerOptions) {
+    this.versions = new WorkflowVersions(o.store);
+    this.log = o.logger.child({ module: 'healer' });
+    this.heals = counter(o.registry, { name: 'replayfarm_heals_total', help: 'Heals of drifted workflows by outcome (promoted, proposed, rejected) and reason', labelNames: ['outcome', 'reason'] as const });
+  }
+
+  /** For ReplayerOptions.onDrift. */
+  readonly onDrift = (e: DriftEvidence): void => {
+    void this.heal(e).catch((err: Error) => {
+      this.count('rejected', 'error');
+      this.log.warn('heal failed', { workflowId: e.workflow.id, error: err.message });
+    });
+  };
+
+  async heal(e: DriftEvidence): Promise<Outcome> {
+    const id = e.workflow.id;
+    if (this.busy.has(id)) return this.count('rejected', 'busy');
+    this.busy.add(id);
+    try {
+      return await this.healOnce(e);
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  private async healOnce(e: DriftEvidence): Promise<Outcome> {
+    const stored = await this.o.store.get<Workflow>('workflow', e.workflow.id);
+    if (!stored) return this.count('rejected', 'deleted');
+    const current = migrateWorkflow(stored);
+    if (versionOf(current) !== versionOf(e.workflow)) return this.count('rejected', 'stale');
+    const policy = current.heal ?? 'propose';
+    if (policy === 'off') return this.count('rejected', 'off');
+    const candidate = this.learnFrom(e, current, await this.o.learner());
+    if (!candidate) return this.count('rejected', 'learn_failed');
+    const changes = describeChanges(current, candidate);
+    if (!changes.length) return this.count('rejected', 'no_change');
+    const verified = await this.verify(candidate);
+    if (!verified.ok) {
+      this.log.warn('healed candidate failed its verification', { workflowId: current.id, reason: verified.why });
+      return this.count('rejected', 'unverified');
+    }
+    const lostInputs = current.inputs.filter((i) => !candidate.inputs.some((c) => c.name === i.name)).map((i) => i.name);
+    const proposal = { basedOn: versionOf(current), proposedAt: new Date(this.o.clock()).toISOString(), reason: e.reason, runId: e.runId, verified: verified.why, changes, lostInputs, workflow: candidate };
+    if (policy === 'auto' && lostInputs.length === 0) {
+      const saved = await saveNextVersion(this.o.store, this.versions, current, candidate, 'healed', `healed after: ${e.reason}`);
+      await this.versions.dropCandidate(current.id);
+      this.log.info('workflow healed', { workflowId: current.id, version: versionOf(saved), changes });
+      return this.count('promoted', 'verified');
+    }
+    await this.versions.propose(proposal);
+    this.log.warn('a healed version is proposed: promote it with POST /v1/workflows/:id/candidate/promote', { workflowId: current.id, changes, lostInputs });
+    return this.count('proposed', lostInputs.length ? 'inputs_lost' : 'policy');
+  }
+
+  /** The browser run's traffic learned with the recorded actions, the output found like the current one's; undefined when nothing could be learned. */
+  private learnFrom(e: DriftEvidence, current: Workflow, learn: (har: DriftEvidence['har'], opts: LearnOptions) => Workflow): Workflow | undefined {
+    const out = current.steps.find((s) => s.id === current.output.step);
+    const targets: Array<TargetSpec | undefined> = [out ? outputTarget(out.request.method, out.request.url) : undefined, undefined];
+    for (const target of targets) {
+      try {
+        const wf = learn(e.har, { actions: e.actions, recordingId: current.recordingId, name: current.name, id: current.id, target, sealSecret: (p) => this.o.secretBox.seal(p) });
+        // Learned from what this run typed: the recorded actions and the inputs' recorded defaults
+        // (and descriptions) stay what callers know; the values typed are not kept.
+        const inputs = wf.inputs.map((i) => {
+          const was = current.inputs.find((c) => c.name === i.name);
+          return was ? { ...i, default: was.default, defaultSealed: was.defaultSealed, required: was.required, description: was.description } : i;
+        });
+        return { ...wf, inputs, actions: current.actions, createdAt: current.createdAt, ...(current.heal ? { heal: current.heal } : {}) };
+      } catch {
+        // this target matched nothing: the learner's own choice next
+      }
+    }
+    return undefined;
+  }
+
+  /** Runs the candidate's steps up to its first state-changing one over HTTP, in a session of its own. */
+  private async verify(wf: Workflow): Promise<{ ok: boolean; why: string }> {
+    const first = wf.steps.findIndex((s) => s.stateChanging && !s.bootstrap);
+    const prefix = first === -1 ? wf.steps : wf.steps.slice(0, first);
+    if (!prefix.length) return { ok: true, why: 'no read-only step to run: its requests are the ones the browser sent and the site accepted' };
+    const reads: Workflow = { ...wf, steps: prefix, output: { step: prefix[prefix.length - 1]!.id } };
+    const r = await this.o.replayer.run(reads, { mode: 'http', session: 'heal-verify', journal: false });
+    if (r.status !== 'succeeded') return { ok: false, why: `${r.error?.code}: ${r.error?.message}` };
+    return { ok: true, why: `its ${prefix.length} read-only step(s) ran over HTTP (${prefix.map((s) => s.id).join(', ')}); its state-changing steps are the requests the browser sent and the site accepted` };
+  }
+
+  private count(outcome: Outcome, reason: string): Outcome {
+    this.heals.inc({ outcome, reason });
+    return outcome;
+  }
+}
+
+/** A target for the learner like the output step: its method and the path of its URL up to the first template. */
+function outputTarget(method: string, urlTemplate: string): TargetSpec {
+  const head = urlTemplate.split('{{')[0]!;
+  try {
+    return { method, urlIncludes: new URL(head).pathname };
+  } catch {
+    return { method, urlIncludes: head };
+  }
+}
