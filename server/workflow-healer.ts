@@ -74,7 +74,10 @@ export class WorkflowHealer {
       this.log.warn('healed candidate failed its verification', { workflowId: current.id, reason: verified.why });
       return this.count('rejected', 'unverified');
     }
-    const lostInputs = current.inputs.filter((i) => !candidate.inputs.some((c) => c.name === i.name)).map((i) => i.name);
+    // An input the current version sends somewhere must still be sent somewhere by the candidate:
+    // one kept by name but fed into no request would be ignored by every run (a silent wrong answer).
+    const feeds = (wf: Workflow, name: string) => wf.variables.some((v) => v.source.kind === 'input' && v.source.input === name);
+    const lostInputs = current.inputs.filter((i) => !candidate.inputs.some((c) => c.name === i.name) || (feeds(current, i.name) && !feeds(candidate, i.name))).map((i) => i.name);
     const proposal = { basedOn: versionOf(current), proposedAt: new Date(this.o.clock()).toISOString(), reason: e.reason, runId: e.runId, verified: verified.why, changes, lostInputs, workflow: candidate };
     if (policy === 'auto' && lostInputs.length === 0) {
       const saved = await saveNextVersion(this.o.store, this.versions, current, candidate, 'healed', `healed after: ${e.reason}`);
