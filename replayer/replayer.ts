@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, isAppError, toPublicError, type Action, type HARFile, type Logger, type RunStep, type Workflow } from '../core/index.js';
@@ -181,14 +180,16 @@ export class Replayer {
     const first = sessionRun.firstCause && sessionRun.firstCause !== err.message && !err.message.startsWith(sessionRun.firstCause) ? `${sessionRun.firstCause}; then ` : '';
     const fallback = (result.fallback = { reason: `${first}${err.message}: ran the whole workflow in the browser`, ms: 0 });
     run.sessionRun = undefined;
-    // A drift the browser gets through leaves its traffic for healing (onDrift), read from a HAR file written on release.
-    const harPath = drift && this.o.onDrift ? join(tmpdir(), `replayfarm-drift-${randomBytes(8).toString('hex')}.har`) : undefined;
+    // A drift the browser gets through leaves its traffic for healing (onDrift), read from a HAR file
+    // written on release, in a folder only this user may read (it holds the session in clear) and
+    // deleted once read.
+    const harDir = drift && this.o.onDrift ? await mkdtemp(join(tmpdir(), 'replayfarm-drift-')) : undefined;
     try {
-      const r = await this.inBrowser(run, inputs, harPath);
+      const r = await this.inBrowser(run, inputs, harDir && join(harDir, 'run.har'));
       Object.assign(result, { output: r.output, steps: [...result.steps, ...r.steps] });
-      if (harPath) this.handOver(run, err, harPath, typedActions(run.wf, inputs));
+      if (harDir) this.handOver(run, err, harDir, typedActions(run.wf, inputs));
     } catch (browserErr) {
-      if (harPath) void rm(harPath, { force: true });
+      if (harDir) void rm(harDir, { recursive: true, force: true });
       // The site changed and the recorded actions no longer work there either: the drift is the
       // cause, said with what the browser met (any other failure of the browser run stands as it is).
       if (drift && isAppError(browserErr) && (browserErr.code === 'action_failed' || browserErr.code === 'browser_error')) {
@@ -200,13 +201,13 @@ export class Replayer {
     }
   }
 
-  /** Gives the browser run's traffic to onDrift (after the run answered: healing never delays it), then deletes the file. */
-  private handOver(run: Execution, err: AppError, harPath: string, actions: Action[]): void {
+  /** Gives the browser run's traffic to onDrift (after the run answered: healing never delays it), then deletes its folder. */
+  private handOver(run: Execution, err: AppError, harDir: string, actions: Action[]): void {
     const step = err instanceof StepFailure ? (run.wf.steps[err.stepIndex]?.id ?? '') : '';
-    void readFile(harPath, 'utf8')
+    void readFile(join(harDir, 'run.har'), 'utf8')
       .then((text) => this.o.onDrift!({ workflow: run.wf, har: JSON.parse(text) as HARFile, actions, step, reason: err.message, runId: run.log.runId }))
       .catch((e: Error) => run.log.warn('the drifted run could not be handed over for healing', { error: e.message }))
-      .finally(() => rm(harPath, { force: true }));
+      .finally(() => rm(harDir, { recursive: true, force: true }));
   }
 
   /** The failed run says what happened: the error, and what the session run got to (mode, steps, fallback, the site's answer). */
