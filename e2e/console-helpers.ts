@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 
 /**
  * Where the console tests put their screenshots: test-results/console by default (a test run
@@ -24,4 +24,18 @@ export async function signIn(page: Page, base: string, key: string): Promise<voi
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/#\/workflows$/);
+}
+
+/** The console must work under the server's strict CSP: registers hooks that fail a test on any violation its page reports. */
+export function failOnCspViolations(): void {
+  let violations: string[] = [];
+  test.beforeEach(async ({ page }) => {
+    violations = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+  });
+  test.afterEach(() => {
+    expect(violations).toEqual([]);
+  });
 }

@@ -1,7 +1,7 @@
 import { test, expect, type Browser, type Locator, type Page } from '@playwright/test';
 import type { Recording, Workflow } from '../core/index.js';
 import { startTestApp, type TestApp } from '../test/helpers/test-app.js';
-import { keyedApi, signIn as signInAs, SHOTS_DIR } from './console-helpers.js';
+import { failOnCspViolations, keyedApi, signIn as signInAs, SHOTS_DIR } from './console-helpers.js';
 import { startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 
 // The console's Record page as a person uses it, in real Chromium: the remote page is a picture
@@ -70,17 +70,7 @@ test.afterAll(async () => {
   await site?.close();
 });
 
-// the console must work under the server's strict CSP: any violation fails the test
-let violations: string[] = [];
-test.beforeEach(async ({ page }) => {
-  violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
-});
-test.afterEach(() => {
-  expect(violations).toEqual([]);
-});
+failOnCspViolations();
 
 test('record the fixture site through the live view with the mouse and keyboard, name an input, stop and learn', async ({ page, browser }) => {
   test.setTimeout(150_000);

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { test, expect, type Page } from '@playwright/test';
 import type { Run, Workflow } from '../core/index.js';
 import { startTestApp, type TestApp } from '../test/helpers/test-app.js';
-import { keyedApi, signIn as signInAs, SHOTS_DIR } from './console-helpers.js';
+import { failOnCspViolations, keyedApi, signIn as signInAs, SHOTS_DIR } from './console-helpers.js';
 import { fixtureFlow, startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 
 // The web console as a person uses it, in real Chromium, against a real API (real Redis, real
@@ -41,17 +41,7 @@ test.beforeAll(async () => {
   workflow = stop.json.workflow;
 });
 
-// the console must work under the server's strict CSP: any violation fails the test
-let violations: string[] = [];
-test.beforeEach(async ({ page }) => {
-  violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
-});
-test.afterEach(() => {
-  expect(violations).toEqual([]);
-});
+failOnCspViolations();
 
 test.afterAll(async () => {
   await app?.close();
