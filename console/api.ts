@@ -3,7 +3,7 @@
  * cookie. Every call sends X-Requested-By (the server's check against cross-site requests); a 401
  * sends the person to the sign-in page.
  */
-import type { ErrorDetail, QueuedRun, Recording, Run, RunFilter, Session, Workflow, WorkflowSummary } from './types.js';
+import type { ErrorDetail, QueuedRun, Recording, Run, RunFilter, Session, Versions, Workflow, WorkflowSummary } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -80,6 +80,12 @@ export const api = {
   patchWorkflow: (id: string, patch: Record<string, unknown>) => call<Workflow>(wf(id), { method: 'PATCH', json: patch }),
   deleteWorkflow: (id: string) => call<void>(wf(id), { method: 'DELETE' }),
   openapiUrl: (id: string) => `${wf(id)}/openapi.json`,
+  versions: (id: string) => call<Versions>(`${wf(id)}/versions`),
+  changes: (id: string, from: number, to?: number) => call<{ from: number; to: number; changes: string[] }>(`${wf(id)}/versions/${from}/changes${query({ to })}`),
+  /** Makes an older version current again (a new version, a copy of it). */
+  promoteVersion: (id: string, version: number) => call<Workflow>(`${wf(id)}/versions/${version}/promote`, { method: 'POST' }),
+  promoteCandidate: (id: string) => call<Workflow>(`${wf(id)}/candidate/promote`, { method: 'POST' }),
+  dropCandidate: (id: string) => call<void>(`${wf(id)}/candidate`, { method: 'DELETE' }),
 
   runs: (filter: RunFilter & { limit?: number; offset?: number } = {}) => call<{ runs: Run[] }>(`/v1/runs${query({ ...filter })}`),
   workflowRuns: (id: string, limit = 50) => call<{ runs: Run[] }>(`${wf(id)}/runs${query({ limit })}`),

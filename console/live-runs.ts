@@ -1,7 +1,7 @@
 /** A list of runs loaded once, then kept current by the run events (new runs on top, finished ones updated). */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useRunEvents, upsertRun, type LiveState } from './run-events.js';
-import type { Run, RunFilter } from './types.js';
+import type { Run, RunFilter, WorkflowEvent } from './types.js';
 
 export interface LiveRuns {
   runs: Run[] | undefined;
@@ -13,7 +13,7 @@ export interface LiveRuns {
 
 const matches = (f: RunFilter, r: Run) => (!f.workflowId || r.workflowId === f.workflowId) && (!f.status || r.status === f.status) && (!f.mode || r.mode === f.mode);
 
-export function useLiveRuns(load: () => Promise<{ runs: Run[] }>, filter: RunFilter, deps: unknown[]): LiveRuns {
+export function useLiveRuns(load: () => Promise<{ runs: Run[] }>, filter: RunFilter, deps: unknown[], onWorkflow?: (e: WorkflowEvent) => void): LiveRuns {
   const [runs, setRuns] = useState<Run[] | undefined>();
   const [error, setError] = useState<unknown>();
 
@@ -40,6 +40,6 @@ export function useLiveRuns(load: () => Promise<{ runs: Run[] }>, filter: RunFil
     [filter.workflowId, filter.status, filter.mode],
   );
 
-  const live = useRunEvents(put, filter.workflowId);
+  const live = useRunEvents(put, filter.workflowId, onWorkflow);
   return { runs, error, live, put };
 }

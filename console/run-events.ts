@@ -1,17 +1,21 @@
 /**
- * Live runs: GET /v1/runs/events (Server-Sent Events, `event: run`, data a Run), same origin so
+ * Live runs: GET /v1/runs/events (Server-Sent Events, `event: run`, data a Run; `event: workflow`,
+ * data a WorkflowEvent), same origin so
  * the session cookie goes along. The browser reconnects on its own after a dropped connection.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Run } from './types.js';
+import type { Run, WorkflowEvent } from './types.js';
 
 const RANK: Record<Run['status'], number> = { queued: 0, running: 1, succeeded: 2, failed: 2 };
 
 export type LiveState = 'connecting' | 'live' | 'offline';
 
-export function useRunEvents(onRun: (run: Run) => void, workflowId?: string): LiveState {
+/** Follows the run events (and, with `onWorkflow`, the workflow events: falling back, healed, …). */
+export function useRunEvents(onRun: (run: Run) => void, workflowId?: string, onWorkflow?: (e: WorkflowEvent) => void): LiveState {
   const handler = useRef(onRun);
   handler.current = onRun;
+  const workflowHandler = useRef(onWorkflow);
+  workflowHandler.current = onWorkflow;
   const [state, setState] = useState<LiveState>('connecting');
   useEffect(() => {
     const url = workflowId ? `/v1/runs/events?workflowId=${encodeURIComponent(workflowId)}` : '/v1/runs/events';
@@ -23,6 +27,13 @@ export function useRunEvents(onRun: (run: Run) => void, workflowId?: string): Li
         handler.current(JSON.parse((e as MessageEvent<string>).data) as Run);
       } catch {
         // a malformed event is dropped; the next one carries the whole run again
+      }
+    });
+    source.addEventListener('workflow', (e) => {
+      try {
+        workflowHandler.current?.(JSON.parse((e as MessageEvent<string>).data) as WorkflowEvent);
+      } catch {
+        // dropped like a malformed run event
       }
     });
     return () => source.close();

@@ -14,6 +14,7 @@ export * from './workflow.js';
 export * from './workflow-format.js';
 export * from './workflow-versions.js';
 export * from './workflow-diff.js';
+export * from './workflow-events.js';
 export type * from './run.js';
 export { jsonHolds, shownForms } from './shown-forms.js';
 export * from './schema-check.js';

@@ -18,6 +18,23 @@ export function sourceWords(s: ValueSource): string {
   }
 }
 
+/** The names of a form or JSON body's top-level fields (none for other bodies). */
+function bodyFields(s: WorkflowStep): string[] {
+  const b = s.request.body;
+  if (!b) return [];
+  if (b.kind === 'form' || b.kind === 'multipart') return b.fields.map((f) => f.name);
+  if (b.kind === 'json' && b.template && typeof b.template === 'object' && !Array.isArray(b.template)) return Object.keys(b.template);
+  return [];
+}
+
+/** `: now x, y; no longer z` for two lists of names (empty when the same names are in both). */
+function namesChanged(before: string[], after: string[], what = ''): string {
+  const added = [...new Set(after.filter((n) => !before.includes(n)))];
+  const gone = [...new Set(before.filter((n) => !after.includes(n)))];
+  const parts = [added.length ? `now ${what ? `${what} ` : ''}${added.join(', ')}` : '', gone.length ? `no longer ${gone.join(', ')}` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
 const stepWords = (s: WorkflowStep) => `${s.request.method} ${s.request.url}`;
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -37,10 +54,10 @@ export function describeChanges(a: Workflow, b: Workflow): string[] {
     const o = before.get(id);
     if (!o) continue;
     if (stepWords(o) !== stepWords(s)) out.push(`step ${id}: ${stepWords(o)} → ${stepWords(s)}`);
-    if (!same(o.request.headers, s.request.headers)) out.push(`step ${id}: its headers changed`);
-    if (!same(o.request.body, s.request.body)) out.push(`step ${id}: its body changed`);
+    if (!same(o.request.headers, s.request.headers)) out.push(`step ${id}: its headers changed${namesChanged(o.request.headers.map((h) => h.name.toLowerCase()), s.request.headers.map((h) => h.name.toLowerCase()))}`);
+    if (!same(o.request.body, s.request.body)) out.push(`step ${id}: its body changed${namesChanged(bodyFields(o), bodyFields(s))}`);
     if (o.stateChanging !== s.stateChanging) out.push(`step ${id}: ${s.stateChanging ? 'now changes state' : 'no longer changes state'}`);
-    if (!same(o.expect, s.expect)) out.push(`step ${id}: what its answer must look like changed`);
+    if (!same(o.expect, s.expect)) out.push(`step ${id}: what its answer must look like changed${namesChanged(o.expect.jsonKeys ?? [], s.expect.jsonKeys ?? [], 'fields')}`);
   }
   const vBefore = new Map(a.variables.map((v) => [v.name, v]));
   const vAfter = new Map(b.variables.map((v) => [v.name, v]));

@@ -115,6 +115,12 @@ export interface WorkflowStep {
    * sending it send it again; otherwise the run reports outcome_unknown. Set with PATCH.
    */
   idempotent?: boolean;
+  /**
+   * A form submit: the step whose page served the form and the field names that page had when
+   * recorded. A submit that fails on a page whose fields changed is drift (the site changed the
+   * form), not a broken session.
+   */
+  form?: { page: string; fields: string[] };
   expect: StepExpectation;
 }
 

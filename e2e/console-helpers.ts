@@ -1,4 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
+import type { Workflow } from '../core/index.js';
+import { fixtureFlow, type FixtureSite } from '../test/fixtures/site/index.js';
 
 /**
  * Where the console tests put their screenshots: test-results/console by default (a test run
@@ -15,6 +17,15 @@ export async function keyedApi<T>(base: string, key: string, path: string, body?
   });
   const text = await res.text();
   return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Learns the fixture site's workflow the way users do: a scripted recording through the API with `key`. */
+export async function recordFixture(base: string, key: string, site: Pick<FixtureSite, 'url'>, name: string): Promise<Workflow> {
+  const start = await keyedApi<{ id: string }>(base, key, '/v1/recordings', { startUrl: `${site.url}/login`, actions: fixtureFlow(site).slice(1), name });
+  expect(start.status).toBe(201);
+  const stop = await keyedApi<{ workflow: Workflow }>(base, key, `/v1/recordings/${start.json.id}/stop`, {});
+  expect(stop.status).toBe(201);
+  return stop.json.workflow;
 }
 
 /** Signs the console in with `key`, as a person does, and waits for the workflows page. */

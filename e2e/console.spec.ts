@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { test, expect, type Page } from '@playwright/test';
 import type { Run, Workflow } from '../core/index.js';
 import { startTestApp, type TestApp } from '../test/helpers/test-app.js';
-import { failOnCspViolations, keyedApi, signIn as signInAs, SHOTS_DIR } from './console-helpers.js';
-import { fixtureFlow, startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
+import { failOnCspViolations, keyedApi, recordFixture, signIn as signInAs, SHOTS_DIR } from './console-helpers.js';
+import { startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 
 // The web console as a person uses it, in real Chromium, against a real API (real Redis, real
 // browser pool) that requires an API key. Launch settings come from playwright.config.ts.
@@ -33,12 +33,7 @@ test.beforeAll(async () => {
   test.setTimeout(120_000);
   site = await startFixtureSite({ pollIntervalMs: 60_000 });
   app = await startTestApp({ apiKeys: [KEY] });
-  // learned the way users do: a scripted recording through the API (with the key)
-  const start = await api<{ id: string }>('/v1/recordings', { startUrl: `${site.url}/login`, actions: fixtureFlow(site).slice(1), name: 'Fixture: create an item' });
-  expect(start.status).toBe(201);
-  const stop = await api<{ workflow: Workflow }>(`/v1/recordings/${start.json.id}/stop`, {});
-  expect(stop.status).toBe(201);
-  workflow = stop.json.workflow;
+  workflow = await recordFixture(app.url, KEY, site, 'Fixture: create an item');
 });
 
 failOnCspViolations();

@@ -182,6 +182,23 @@ export function keyOverlap(recorded: string[], body: unknown): number {
   return checked === 0 ? 1 : found / checked;
 }
 
+/**
+ * The output step answered JSON without fields its recorded answer had (a path under an empty
+ * array or a null is not judged): what callers read from the output is no longer there.
+ */
+export function outputShapeDrift(step: WorkflowStep, body: unknown): { reason: string; details: Array<{ path: string; message: string }> } | undefined {
+  const recorded = step.expect.jsonKeys;
+  if (!recorded?.length) return undefined;
+  const names = keyNames(recorded);
+  const gone: string[] = [];
+  for (let i = 0; i < names.length; i++) if (names[i]!.length && walk(body, names[i]!) === 'missing') gone.push(recorded[i]!);
+  if (!gone.length) return undefined;
+  return {
+    reason: `${what(step)} answered JSON without the field${gone.length > 1 ? 's' : ''} ${gone.join(', ')} its recorded answer had`,
+    details: gone.map((k) => ({ path: `output.body.${k}`, message: 'not in the answer any more' })),
+  };
+}
+
 const namesCache = new WeakMap<string[], string[][]>();
 
 /** The recorded paths split into names, once per recorded list (a workflow's expectations do not change). */

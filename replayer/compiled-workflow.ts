@@ -33,6 +33,8 @@ export interface CompiledWorkflow {
   targets: Array<{ origin: string; hostname?: string; refused?: string }>;
   /** By step index: the step may be sent again when an earlier attempt's answer was lost (declared idempotent, or it carries an Idempotency-Key header). */
   idempotent: boolean[];
+  /** Steps whose page a later step submits a form from (WorkflowStep.form): their answers are kept for the run. */
+  formPages: Set<string>;
 }
 
 const cache = new WeakMap<Workflow, CompiledWorkflow>();
@@ -65,6 +67,7 @@ export function compileWorkflow(wf: Workflow): CompiledWorkflow {
     lastBootstrap: wf.steps.reduce((acc, s, i) => (s.bootstrap ? i : acc), -1),
     inputSpecs: inputSpecs(wf),
     targets: (wf.origins ?? []).map(target),
+    formPages: new Set(wf.steps.flatMap((s) => (s.form ? [s.form.page] : []))),
     idempotent: wf.steps.map((s) => s.idempotent === true || stepHeaders(wf.headers, s.request.headers).some((h) => h.name.toLowerCase() === 'idempotency-key')),
   };
   cache.set(wf, c);

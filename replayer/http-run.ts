@@ -1,5 +1,6 @@
 import { AppError, type RunOutput, type RunStep, type Workflow, type WorkflowStep } from '../core/index.js';
 import { detect, type Verdict } from './break-detector.js';
+import { stepDrift } from './step-drift.js';
 import { compileWorkflow, plainPath, type CompiledWorkflow } from './compiled-workflow.js';
 import { toOutput } from './run-output.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -64,6 +65,8 @@ export class HttpStepRunner {
   /** The run's step journal (runs from the queue): state-changing steps are claimed before they are sent. */
   journal?: RunJournal;
   private readonly c: CompiledWorkflow;
+  /** This run's answers of the pages later steps submit forms from (WorkflowStep.form). */
+  private readonly pages = new Map<string, ResponseView>();
 
   constructor(
     private readonly d: HttpRunDeps,
@@ -219,10 +222,12 @@ export class HttpStepRunner {
     } else if (t.effect && !t.recorded) this.journal!.withdraw(step.id);
     const failure = verdict.kind === 'broken' ? 'session_broken' : verdict.kind === 'drift' ? 'site_changed' : verdict.kind === 'error' ? 'target_error' : undefined;
     if (step.id === this.wf.output.step && verdict.kind !== 'broken') this.output = v.isJsonType && v.json.ok ? { status: v.res.status, contentType: v.res.contentType, body: v.json.value } : toOutput(v.res.status, v.res.contentType, v.res.body);
-    if (failure) {
+    const drift = stepDrift(step, i, v, { failed: failure !== undefined, isOutput: step.id === this.wf.output.step, sentAny: this.sent.size > 0, page: (id) => this.pages.get(id) });
+    if (failure || drift) {
       rec.status = 'failed';
-      throw new StepFailure(failure, (verdict as { reason: string }).reason, verdict.kind as 'broken' | 'drift' | 'error', i);
+      throw drift ?? new StepFailure(failure!, (verdict as { reason: string }).reason, verdict.kind as 'broken' | 'drift' | 'error', i);
     }
+    if (this.c.formPages.has(step.id)) this.pages.set(step.id, v);
     this.extractFrom(step, v, i);
     if ((step.expect.shows || step.redirects > 0) && step.id === this.wf.output.step) {
       const miss = checkOutcome(step, this.input, { status: v.res.status, contentType: v.res.contentType, text: v.text, urls: [...v.res.locations, v.res.url], hops: v.res.hopUrls.length, json: v.isJsonType && v.json.ok ? v.json.value : undefined });
@@ -260,9 +265,8 @@ export class HttpStepRunner {
       const value = extract(ex, view, this.jar);
       if (value === undefined) {
         this.steps[i]!.status = 'failed';
-        const loginForm = /<input\b[^>]*\btype\s*=\s*["']?password\b/i.test(view.text) && !this.c.loginPageSteps.has(step.id);
         const where = `${ex.type}${'name' in ex ? ` ${ex.name}` : 'path' in ex ? ` ${ex.path}` : ''}`;
-        if (loginForm) throw new StepFailure('session_broken', `${step.id} (${step.description}) answered a login form without ${where}`, 'broken', i);
+        if (/<input\b[^>]*\btype\s*=\s*["']?password\b/i.test(view.text) && !this.c.loginPageSteps.has(step.id)) throw new StepFailure('session_broken', `${step.id} (${step.description}) answered a login form without ${where}`, 'broken', i);
         if (step.bootstrap && this.wf.session) throw new StepFailure('session_broken', `${step.id} (${step.description}) no longer holds ${where} (for ${name})`, 'broken', i);
         throw new StepFailure('site_changed', `${step.id} (${step.description}) no longer holds ${where} (for ${name})`, 'drift', i);
       }
@@ -274,11 +278,9 @@ export class HttpStepRunner {
     if (!this.signal.aborted && Date.now() >= this.deadline) this.signal.expire();
     if (this.signal.aborted) throw this.deadlineError();
   }
-
   deadlineError(): AppError {
     const reason = this.signal.reason;
-    if (reason instanceof AppError) return reason;
-    return new AppError('run_deadline_exceeded', 'The run deadline passed');
+    return reason instanceof AppError ? reason : new AppError('run_deadline_exceeded', 'The run deadline passed');
   }
 
   private sleep(ms: number): Promise<void> {

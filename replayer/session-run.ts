@@ -4,6 +4,7 @@ import { jarOfLogin, missingSessionCookies, recordedJar, rereadTokens } from './
 import { loginActionCount } from './login-actions.js';
 import { HttpStepRunner, type HttpRunDeps } from './http-run.js';
 import { noteReason, repairFailure, StepFailure } from './step-failure.js';
+import { FormChanged } from './step-drift.js';
 import type { ReplayMetrics } from './replay-metrics.js';
 import type { RunInputs } from './run-inputs.js';
 import type { RunAbort } from './run-abort.js';
@@ -143,8 +144,6 @@ export class SessionRun {
   private reusable(s: StoredSession): boolean {
     return usableUntil(s, this.wf, this.needed) > Date.now();
   }
-
-
   private adopt(s: StoredSession): void {
     this.runner.jar = RunJar.fromStored(s.jar);
     this.runner.scope.restore(s.tokens);
@@ -156,8 +155,6 @@ export class SessionRun {
     const missing = missingSessionCookies(this.wf, this.runner.jar);
     if (missing.length) throw new StepFailure('session_broken', `The login did not set the session cookie${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, 'broken', i);
   }
-
-
   private async repair(cause: StepFailure): Promise<void> {
     const started = performance.now();
     const key = this.key!;
@@ -193,6 +190,8 @@ export class SessionRun {
         return 'http';
       } catch (err) {
         if (!(err instanceof StepFailure) || (err.verdict !== 'broken' && err.verdict !== 'drift' && err.verdict !== 'missing' && err.verdict !== 'error')) throw err;
+        // The login form changed, nothing state-changing sent: the whole run goes to the browser (and heals).
+        if (err instanceof FormChanged && this.d.browser && !this.runner.sent.size && this.wf.actions?.length) throw err;
         // A browser cannot answer a CAPTCHA or a second factor either.
         if (err.category === 'person') throw err;
         noteReason(this.runner.steps[err.stepIndex]!, err);
@@ -223,7 +222,7 @@ export class SessionRun {
       this.base = { ...this.base, loggedIn: false, tokens: {} };
       await this.d.sessions.save(this.key!, this.base).catch(() => undefined);
     }
-    return error;
+    return err instanceof FormChanged ? err : error;
   }
 
   private repaired(cause: StepFailure, how: string, metric: string, started: number): void {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { createLogger, createRedis, createRegistry, loadConfig, RedisStore, type Config, type Logger, type Redis, type Registry, type SecretBox } from '../core/index.js';
+import { createLogger, createRedis, createRegistry, loadConfig, RedisStore, type Config, type Logger, type Redis, type Registry, type SecretBox, type WorkflowEvent } from '../core/index.js';
 // Playwright loads inside the pool on its first launch; the recorder and the API (Express, routes)
 // are imported in start() only when asked for: a warm HTTP run from the CLI loads neither.
 import { BrowserPool } from '../browser-pool/index.js';
@@ -158,7 +158,9 @@ export class Replayfarm {
       });
     if (o.worker !== false) {
       const learner = async () => (await load<typeof import('../recorder/index.js')>('../recorder/index.js')).learn;
-      healer = new WorkflowHealer({ ...base, replayer, clock: this.clock, learner });
+      // workflow events go where run events go (queue is built below; used only once runs run)
+      const publish = (e: WorkflowEvent) => this.store.call((r) => r.publish(queue.ledger.eventsChannel, JSON.stringify(e)));
+      healer = new WorkflowHealer({ ...base, replayer, clock: this.clock, learner, publish });
     }
     const queue =
       o.queue ??

@@ -1,4 +1,4 @@
-import type { Logger, Redis, RedisStore, Run } from '../core/index.js';
+import type { Logger, Redis, RedisStore, Run, WorkflowEvent } from '../core/index.js';
 import type { RunQueue } from '../replayer/index.js';
 
 export interface RunEventsOptions {
@@ -7,13 +7,15 @@ export interface RunEventsOptions {
   logger: Logger;
 }
 
-type Listener = (run: Run) => void;
+/** A run as it is queued, starts or finishes; or what happened to a workflow (core WorkflowEvent). */
+type Listener = (event: Run | WorkflowEvent) => void;
 
 /**
  * Runs as they are queued, start and finish, on any worker: one Redis subscriber per API process
  * (opened for the first follower, closed with the last), fanned out to every follower. Queued and
  * started runs come as their JSON on the ledger's events channel; finished ones on the done
- * channel, as JSON or (a run given up by the queue) as an id, read back here.
+ * channel, as JSON or (a run given up by the queue) as an id, read back here. Workflow events
+ * (the healer's) come on the events channel too.
  */
 export class RunEvents {
   private readonly listeners = new Set<Listener>();
@@ -89,14 +91,14 @@ export class RunEvents {
 
   private emit(json: string): void {
     try {
-      this.send(JSON.parse(json) as Run);
+      this.send(JSON.parse(json) as Run | WorkflowEvent);
     } catch {
-      /* not a run */
+      /* not JSON */
     }
   }
 
-  private send(run: Run): void {
-    for (const l of this.listeners) l(run);
+  private send(event: Run | WorkflowEvent): void {
+    for (const l of this.listeners) l(event);
   }
 
   private shut(): void {

@@ -1,4 +1,4 @@
-import { counter, describeChanges, migrateWorkflow, versionOf, WorkflowVersions, type Logger, type RedisStore, type Registry, type SecretBox, type Workflow } from '../core/index.js';
+import { counter, describeChanges, migrateWorkflow, versionOf, WorkflowVersions, type Logger, type RedisStore, type Registry, type SecretBox, type Workflow, type WorkflowEvent } from '../core/index.js';
 import type { LearnOptions, TargetSpec } from '../recorder/index.js';
 import type { DriftEvidence, Replayer } from '../replayer/index.js';
 import { saveNextVersion } from './workflow-save.js';
@@ -13,7 +13,12 @@ export interface WorkflowHealerOptions {
   clock: () => number;
   /** The learner, loaded when first needed (a worker that never heals never loads the recorder). */
   learner: () => Promise<(har: DriftEvidence['har'], opts: LearnOptions) => Workflow>;
+  /** Where workflow events go (beside the run events: GET /v1/runs/events `event: workflow`). */
+  publish?: (e: WorkflowEvent) => Promise<unknown>;
 }
+
+/** A version's start of falling back is told once a week at most. */
+const FALLING_BACK_TTL_S = 7 * 86_400;
 
 type Outcome = 'promoted' | 'proposed' | 'rejected';
 
@@ -41,11 +46,27 @@ export class WorkflowHealer {
 
   /** For ReplayerOptions.onDrift. */
   readonly onDrift = (e: DriftEvidence): void => {
-    void this.heal(e).catch((err: Error) => {
-      this.count('rejected', 'error');
-      this.log.warn('heal failed', { workflowId: e.workflow.id, error: err.message });
-    });
+    void this.fallingBack(e)
+      .then(() => this.heal(e))
+      .catch((err: Error) => {
+        this.count('rejected', 'error');
+        this.log.warn('heal failed', { workflowId: e.workflow.id, error: err.message });
+        this.tell(e, 'heal_rejected', versionOf(e.workflow), `the heal failed: ${err.message}`);
+      });
   };
+
+  /** The first drift fallback of a workflow version is an event (the run events stream carries it). */
+  private async fallingBack(e: DriftEvidence): Promise<void> {
+    const version = versionOf(e.workflow);
+    const first = await this.o.store.call((r) => r.set(this.o.store.key('fallback', e.workflow.id, String(version)), '1', 'EX', FALLING_BACK_TTL_S, 'NX'));
+    if (first) this.tell(e, 'falling_back', version, e.reason);
+  }
+
+  private tell(e: DriftEvidence, event: WorkflowEvent['event'], version: number, reason: string, changes?: string[]): void {
+    if (!this.o.publish) return;
+    const ev: WorkflowEvent = { kind: 'workflow', event, workflowId: e.workflow.id, version, ...(e.runId ? { runId: e.runId } : {}), ...(e.step ? { step: e.step } : {}), reason, ...(changes ? { changes } : {}), at: new Date(this.o.clock()).toISOString() };
+    this.o.publish(ev).catch((err: Error) => this.log.debug('workflow event not published', { error: err.message }));
+  }
 
   async heal(e: DriftEvidence): Promise<Outcome> {
     const id = e.workflow.id;
@@ -66,12 +87,16 @@ export class WorkflowHealer {
     const policy = current.heal ?? 'propose';
     if (policy === 'off') return this.count('rejected', 'off');
     const candidate = this.learnFrom(e, current, await this.o.learner());
-    if (!candidate) return this.count('rejected', 'learn_failed');
+    if (!candidate) {
+      this.tell(e, 'heal_rejected', versionOf(current), 'nothing could be learned from the browser run');
+      return this.count('rejected', 'learn_failed');
+    }
     const changes = describeChanges(current, candidate);
     if (!changes.length) return this.count('rejected', 'no_change');
     const verified = await this.verify(candidate);
     if (!verified.ok) {
       this.log.warn('healed candidate failed its verification', { workflowId: current.id, reason: verified.why });
+      this.tell(e, 'heal_rejected', versionOf(current), `the healed candidate failed its verification: ${verified.why}`, changes);
       return this.count('rejected', 'unverified');
     }
     // An input the current version sends somewhere must still be sent somewhere by the candidate:
@@ -83,10 +108,12 @@ export class WorkflowHealer {
       const saved = await saveNextVersion(this.o.store, this.versions, current, candidate, 'healed', `healed after: ${e.reason}`);
       await this.versions.dropCandidate(current.id);
       this.log.info('workflow healed', { workflowId: current.id, version: versionOf(saved), changes });
+      this.tell(e, 'healed', versionOf(saved), `healed after: ${e.reason}`, changes);
       return this.count('promoted', 'verified');
     }
     await this.versions.propose(proposal);
     this.log.warn('a healed version is proposed: promote it with POST /v1/workflows/:id/candidate/promote', { workflowId: current.id, changes, lostInputs });
+    this.tell(e, 'candidate_proposed', versionOf(current), lostInputs.length ? `it would lose input(s) ${lostInputs.join(', ')}: promote it with POST /v1/workflows/${current.id}/candidate/promote` : `heal policy propose: promote it with POST /v1/workflows/${current.id}/candidate/promote`, changes);
     return this.count('proposed', lostInputs.length ? 'inputs_lost' : 'policy');
   }
 

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { useLiveRuns } from '../live-runs.js';
 import { hrefOf } from '../router.js';
-import type { Workflow } from '../types.js';
+import type { Workflow, WorkflowEvent } from '../types.js';
 import { CallLinks } from '../components/call-links.js';
 import { ErrorBox } from '../components/error-box.js';
 import { InputsTable } from '../components/inputs-table.js';
@@ -14,11 +14,27 @@ import { StepsTable } from '../components/steps-table.js';
 import { ValueSources } from '../components/value-sources.js';
 import { WorkflowTitle } from '../components/workflow-title.js';
 import { LiveBadge } from '../components/live-badge.js';
+import { VersionsPanel } from '../components/versions-panel.js';
+
+const EVENT_WORDS: Record<WorkflowEvent['event'], string> = {
+  falling_back: 'The site changed: runs fall back to the browser',
+  healed: 'Healed: a verified version is current',
+  candidate_proposed: 'A healed version is waiting for you',
+  heal_rejected: 'Healing did not work',
+};
 
 export function WorkflowPage({ id }: { id: string }) {
   const [workflow, setWorkflow] = useState<Workflow | undefined>();
   const [error, setError] = useState<unknown>();
-  const history = useLiveRuns(() => api.workflowRuns(id), { workflowId: id }, [id]);
+  // a workflow event (falling back, healed, a candidate) reloads the workflow and its versions
+  const [healEvents, setHealEvents] = useState(0);
+  const [lastEvent, setLastEvent] = useState<WorkflowEvent | undefined>();
+  const onWorkflowEvent = (e: WorkflowEvent) => {
+    setLastEvent(e);
+    setHealEvents((n) => n + 1);
+    if (e.event === 'healed') api.workflow(id).then(setWorkflow, () => {});
+  };
+  const history = useLiveRuns(() => api.workflowRuns(id), { workflowId: id }, [id], onWorkflowEvent);
 
   useEffect(() => {
     setWorkflow(undefined);
@@ -73,6 +89,16 @@ export function WorkflowPage({ id }: { id: string }) {
       <section class="card" aria-labelledby="inputs-title">
         <h2 id="inputs-title">Inputs</h2>
         <InputsTable workflow={workflow} />
+      </section>
+
+      <section class="card" aria-labelledby="versions-title">
+        <h2 id="versions-title">Versions and self-healing</h2>
+        {lastEvent && (
+          <p class="notice" role="status">
+            {EVENT_WORDS[lastEvent.event]} (v{lastEvent.version}){lastEvent.event === 'candidate_proposed' ? '' : `: ${lastEvent.reason}`}
+          </p>
+        )}
+        <VersionsPanel workflow={workflow} onChange={setWorkflow} refresh={healEvents} onAction={() => setLastEvent(undefined)} />
       </section>
 
       {workflow.notes.length > 0 && (

@@ -6,6 +6,7 @@ import { buildChains, type Chain } from './chains.js';
 import { chainLabel } from './describe.js';
 import { readExchanges } from './exchange.js';
 import { expectationOf, outputSchemaOf } from './expect.js';
+import { markFormPages } from './form-page.js';
 import { outcomeOf } from './outcome.js';
 import { hardNoise, serviceWorkerDuplicates, siteOf, softNoise } from './noise.js';
 import { readRequest, slotsOf } from './request-model.js';
@@ -137,6 +138,10 @@ export function learn(har: HARFile, opts: LearnOptions): Workflow {
     };
   });
 
+  markFormPages(steps, (i) => {
+    const f = chains[sel.kept[i]!]!.final;
+    return f.mime.includes('html') ? f.body : undefined;
+  });
   const variables = cat.variables();
   const inputs = cat.workflowInputs();
   const usedInputs = new Set(variables.flatMap((v) => (v.source.kind === 'input' ? [v.source.input] : [])));

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Run } from '../../core/index.js';
+import { isWorkflowEvent, type Run } from '../../core/index.js';
 import type { RunEvents } from '../run-events.js';
 import { queryChecker, requireIdOf } from '../validate.js';
 import { RunsQuery } from '../schemas/index.js';
@@ -13,7 +13,9 @@ export interface RunEventRouteDeps {
 /**
  * GET /v1/runs/events: Server-Sent Events, `event: run` with the Run as JSON each time a run is
  * queued, starts or finishes on any worker (what the console's history follows). `workflowId`,
- * `status` and `mode` narrow it as in GET /v1/runs.
+ * `status` and `mode` narrow it as in GET /v1/runs. `event: workflow` (core WorkflowEvent) says
+ * what happened to a workflow: it started falling back to the browser, a healed version was
+ * promoted, a candidate waits, a heal was rejected; `workflowId` narrows these too.
  */
 export function runEventRoutes(deps: RunEventRouteDeps): Router {
   const r = Router();
@@ -23,8 +25,10 @@ export function runEventRoutes(deps: RunEventRouteDeps): Router {
     if (q.workflowId !== undefined) requireIdOf('workflow', q.workflowId);
     const keep = (run: Run) => (!q.workflowId || run.workflowId === q.workflowId) && (!q.status || run.status === q.status) && (!q.mode || run.mode === q.mode);
     const stop = await deps.events.follow(
-      (run) => {
-        if (keep(run)) res.write(`event: run\nid: ${run.id}\ndata: ${JSON.stringify(run)}\n\n`);
+      (e) => {
+        if (isWorkflowEvent(e)) {
+          if (!q.workflowId || e.workflowId === q.workflowId) res.write(`event: workflow\ndata: ${JSON.stringify(e)}\n\n`);
+        } else if (keep(e)) res.write(`event: run\nid: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
       },
       () => res.end(),
     );

@@ -160,7 +160,7 @@ export const API_OPERATIONS: ApiOperation[] = [
   {
     method: 'get',
     path: '/v1/runs/events',
-    summary: 'Runs as they are queued, start and finish on any worker (Server-Sent Events: `event: run`, data the Run JSON)',
+    summary: 'Runs as they are queued, start and finish on any worker (Server-Sent Events: `event: run`, data the Run JSON); and what happens to workflows as their sites change (`event: workflow`, data {kind: "workflow", event: falling_back | healed | candidate_proposed | heal_rejected, workflowId, version, runId, step, reason, changes, at}; workflowId narrows them, status and mode do not apply)',
     params: RunFilterParams,
     responses: { '200': { description: 'An event stream; a comment line every 15 s keeps it open', schema: { type: 'string' }, contentType: 'text/event-stream' }, '400': invalid },
   },

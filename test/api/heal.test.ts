@@ -2,13 +2,7 @@ import { expect } from 'chai';
 import type { Run, Workflow } from '../../core/index.js';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { api, recordFixtureWorkflow } from './helpers.js';
-
-interface Versions {
-  current: number;
-  versions: Array<{ version: number; reason: string; note?: string }>;
-  candidate?: { basedOn: number; changes: string[]; verified: string; lostInputs: string[] };
-}
+import { api, recordFixtureWorkflow, type Versions } from './helpers.js';
 
 describe('self-healing: the site moved an endpoint; the browser gets through, a candidate is learned, verified and promoted', function () {
   this.timeout(240_000);

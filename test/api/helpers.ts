@@ -47,4 +47,11 @@ export async function pollRun(base: string, id: string, done: (r: Run) => boolea
   }
 }
 
+/** GET /v1/workflows/:id/versions, as the heal tests read it. */
+export interface Versions {
+  current: number;
+  versions: Array<{ version: number; reason: string; note?: string }>;
+  candidate?: { basedOn: number; changes: string[]; verified: string; lostInputs: string[] };
+}
+
 export const isFinished = (r: Pick<Run, 'status'>): boolean => r.status === 'succeeded' || r.status === 'failed';

@@ -96,4 +96,20 @@ describe('workflow versions: every change is a version that can be read, compare
     ]);
     expect(describeChanges(a, structuredClone(a))).to.deep.equal([]);
   });
+
+  it('names the headers, body fields and answer fields that changed', () => {
+    const a = counterWorkflow('http://site', 'wf_a');
+    const b = structuredClone(a);
+    a.steps[0]!.request.headers = [{ name: 'X-CSRF-Token', value: '{{t}}' }];
+    b.steps[0]!.request.headers = [{ name: 'X-XSRF-Token', value: '{{t}}' }];
+    a.steps[0]!.request.body = { kind: 'form', mimeType: 'application/x-www-form-urlencoded', fields: [{ name: 'username', value: 'a' }] };
+    b.steps[0]!.request.body = { kind: 'form', mimeType: 'application/x-www-form-urlencoded', fields: [{ name: 'login[name]', value: 'a' }, { name: 'form_build_id', value: 'x' }] };
+    a.steps[0]!.expect = { status: 200, jsonKeys: ['id', 'title'] };
+    b.steps[0]!.expect = { status: 200, jsonKeys: ['id', 'name'] };
+    expect(describeChanges(a, b)).to.deep.equal([
+      'step s1: its headers changed (now x-xsrf-token; no longer x-csrf-token)',
+      'step s1: its body changed (now login[name], form_build_id; no longer username)',
+      'step s1: what its answer must look like changed (now fields name; no longer title)',
+    ]);
+  });
 });

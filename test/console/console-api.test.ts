@@ -10,6 +10,7 @@ import { CONSOLE_CSP, consoleRoutes } from '../../server/routes/console.js';
 import { CounterSite, counterWorkflow } from '../fixtures/counter-site.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { api } from '../api/helpers.js';
+import { followEvents } from '../helpers/event-stream.js';
 
 const KEY = 'console-key-0123456789';
 
@@ -131,25 +132,10 @@ describe('console: run history across workflows and the live run stream', functi
   });
 
   it('GET /v1/runs/events streams a run queued, running and finished by a worker elsewhere, and only the workflow asked for', async () => {
-    const ac = new AbortController();
-    const res = await fetch(`${app.url}/v1/runs/events?workflowId=${wfA}`, { signal: ac.signal });
-    expect(res.status).to.equal(200);
-    expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
-    const seen: Run[] = [];
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      let buf = '';
-      const reader = res.body!.getReader();
-      for (let next = await reader.read(); !next.done; next = await reader.read()) {
-        buf += decoder.decode(next.value, { stream: true });
-        for (let end = buf.indexOf('\n\n'); end !== -1; end = buf.indexOf('\n\n')) {
-          const event = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const data = /^data: (.*)$/m.exec(event)?.[1];
-          if (/^event: run$/m.test(event) && data) seen.push(JSON.parse(data) as Run);
-        }
-      }
-    })().catch(() => {});
+    const events = await followEvents<Run>(`${app.url}/v1/runs/events?workflowId=${wfA}`, 'run');
+    expect(events.status).to.equal(200);
+    expect(events.contentType).to.match(/^text\/event-stream/);
+    const seen = events.seen;
     try {
       const other = await api<Run>(app.url, `/v1/workflows/${wfB}/runs`, { body: { inputs: { title: 'events-b' }, mode: 'http', wait: 30 } });
       const mine = await api<Run>(app.url, `/v1/workflows/${wfA}/runs`, { body: { inputs: { title: 'events-a' }, mode: 'http', wait: 30 } });
@@ -160,8 +146,7 @@ describe('console: run history across workflows and the live run stream', functi
       expect(seen.map((r) => r.id), 'the other workflow is filtered out').not.to.include(other.json.id);
       expect(seen.find((r) => r.status === 'succeeded')!.steps?.length).to.be.greaterThan(0);
     } finally {
-      ac.abort();
-      await reading;
+      await events.stop();
     }
   });
 

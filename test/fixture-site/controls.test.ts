@@ -121,11 +121,41 @@ describe('fixture site: counters, failure injection, controls, analytics origin'
       ['/fail', { route: 'GET /x' }],
       ['/search-variant', { variant: 'xml' }],
       ['/ttl', { ms: -1 }],
+      ['/release', { csrfHeader: 'Authorization' }],
+      ['/release', { loginFields: { username: 'u', password: 'u' } }],
+      ['/release', { itemTitleField: 'id' }],
+      ['/release', { shipIt: true }],
     ] as const) {
       const res = await control(path, body);
       expect(res.status, path).to.equal(400);
       expect(await res.json()).to.include({ error: 'bad_request' });
     }
+  });
+
+  it('a release renames the item title field, the CSRF header and the login fields, adds a hidden login field, removes the app page; reset undoes it', async () => {
+    const c = new SiteClient(site.url);
+    expect((await control('/release', { itemTitleField: 'name', csrfHeader: 'X-XSRF-Token', loginFields: { username: 'login[name]', password: 'login[pass]' }, loginFormBuildId: true })).status).to.equal(200);
+    const page = await (await c.request('/login')).text();
+    expect(page).to.match(/name="login\[name\]"/).and.to.match(/name="login\[pass\]"/).and.to.match(/name="form_build_id" value="form-[0-9a-f]{16}-/);
+    expect((await c.login()).status, 'the old field names no longer log in').to.equal(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
+    const buildId = /name="form_build_id" value="([^"]+)"/.exec(page)![1]!;
+    const noBuildId = await c.request('/login', { form: { _csrf: csrf, return_to: '/app', 'login[name]': 'alice', 'login[pass]': 's3cret-pass' } });
+    expect(await noBuildId.text()).to.include('The form has become outdated');
+    expect((await c.request('/login', { form: { _csrf: csrf, return_to: '/app', form_build_id: buildId, 'login[name]': 'alice', 'login[pass]': 's3cret-pass' } })).status).to.equal(302);
+    const app = await (await c.request('/app')).text();
+    expect(app).to.include('data-csrf-header="X-XSRF-Token"').and.to.include('data-title-field="name"');
+    const token = /name="csrf-token" content="([^"]+)"/.exec(app)![1]!;
+    const post = (header: string) => c.request('/api/items', { method: 'POST', headers: { [header]: token }, json: { title: 'released' } });
+    expect((await post('X-CSRF-Token')).status, 'the old header is refused').to.equal(403);
+    const made = await post('X-XSRF-Token');
+    expect(made.status).to.equal(201);
+    expect(Object.keys((await made.json()) as object)).to.deep.equal(['id', 'name', 'owner', 'createdAt']);
+    expect((await control('/release', { appPageGone: true })).status).to.equal(200);
+    expect((await c.request('/app')).status).to.equal(404);
+    expect((await control('/reset')).status).to.equal(200);
+    expect((await c.request('/app')).status).to.equal(200);
+    expect(await (await c.request('/login')).text()).to.match(/name="username"/).and.not.to.include('form_build_id');
   });
 
   it('runs an analytics origin with CORS for the site only', async () => {

@@ -42,6 +42,9 @@ describe('learner: a real recording of the fixture site', function () {
       ['s5', 'GET /api/items/{{id}}', false, 0, false, 200],
     ]);
     expect(wf.output).to.deep.equal({ step: 's5' });
+    // the login form's page and its fields as recorded: a failed login on a changed form is drift
+    expect(wf.steps[1]!.form).to.deep.equal({ page: 's1', fields: ['_csrf', 'return_to', 'username', 'password'] });
+    expect(wf.steps.filter((s) => s.form).map((s) => s.id), 'JSON submits have no form').to.deep.equal(['s2']);
     expect(wf.origins).to.deep.equal([rec.siteUrl]);
     expect(wf.startUrl).to.equal(`${rec.siteUrl}/login`);
   });

@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import type { Run, Workflow, WorkflowEvent } from '../../core/index.js';
+import { fixtureFlow, startFixtureSite, type FixtureSite, type SiteRelease } from '../fixtures/site/index.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { api, type Versions } from './helpers.js';
+import { followEvents } from '../helpers/event-stream.js';
+
+/**
+ * The site's releases (test/fixtures/site SiteRelease) each break the recorded request chain in
+ * its own way while the page's script and forms follow: the first run after the change gets
+ * through in the browser and heals the workflow (heal auto); the next run is HTTP again and does
+ * what was asked; rolling back brings the fallback back. The item is never created twice.
+ */
+describe('self-healing across site releases: renamed output field, renamed CSRF header, login field names, new hidden login field', function () {
+  this.timeout(300_000);
+  let app: TestApp;
+  let site: FixtureSite;
+
+  before(async () => {
+    site = await startFixtureSite({ pollIntervalMs: 60_000 });
+    app = await startTestApp();
+  });
+  afterEach(() => site.release({ itemTitleField: 'title', csrfHeader: 'X-CSRF-Token', loginFields: { username: 'username', password: 'password' }, loginFormBuildId: false, appPageGone: false }));
+  after(async () => {
+    await app?.close();
+    await site?.close();
+  });
+
+  async function record(name: string, actions = fixtureFlow(site).slice(1)): Promise<Workflow> {
+    const start = await api(app.url, '/v1/recordings', { body: { startUrl: `${site.url}/login`, actions, name } });
+    expect(start.status, start.text).to.equal(201);
+    const stop = await api<{ workflow: Workflow }>(app.url, `/v1/recordings/${start.json.id}/stop`, { method: 'POST' });
+    expect(stop.status, stop.text).to.equal(201);
+    const wf = stop.json.workflow;
+    expect((await api(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { heal: 'auto' } })).json.heal).to.equal('auto');
+    return wf;
+  }
+  const created = (title: string) => site.items().filter((i) => i.title === title).length;
+  async function run(wf: Workflow, inputs: Record<string, unknown>): Promise<Run> {
+    const r = await api<Run>(app.url, `/v1/workflows/${wf.id}/runs`, { body: { inputs, wait: 120 } });
+    expect(r.status, r.text).to.equal(200);
+    expect(r.json.status, JSON.stringify(r.json.error)).to.equal('succeeded');
+    if (typeof inputs.title === 'string') expect(created(inputs.title), `one item titled ${inputs.title}`).to.equal(1);
+    return r.json;
+  }
+  async function healed(wf: Workflow, version: number): Promise<Versions> {
+    let v: Versions | undefined;
+    for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      v = (await api<Versions>(app.url, `/v1/workflows/${wf.id}/versions`)).json;
+      if (v.current === version && v.versions[0]?.reason === 'healed') return v;
+      if (v.candidate) throw new Error(`a candidate was proposed instead of promoted: ${JSON.stringify(v.candidate)}`);
+    }
+    throw new Error(`no healed version ${version}: ${JSON.stringify(v)}`);
+  }
+
+  /** One release through its whole cycle: fallback + heal, HTTP again, rollback falls back again. */
+  async function cycle(wf: Workflow, change: SiteRelease, inputs: (n: number) => Record<string, unknown>, why: RegExp, changed: RegExp): Promise<void> {
+    site.release(change);
+    site.revokeAllSessions(); // the login runs again, as it does once a session expires
+    const first = await run(wf, inputs(1));
+    expect(first.mode, JSON.stringify(first.fallback)).to.equal('browser');
+    expect(first.fallback?.reason).to.match(why);
+    await healed(wf, 3); // 1 learned, 2 the heal policy, 3 healed
+    const second = await run(wf, inputs(2));
+    expect(second.mode, JSON.stringify(second.fallback)).to.equal('http');
+    expect(second.version).to.equal(3);
+    // a new login works over HTTP with the healed version (the site's sessions all revoked)
+    site.revokeAllSessions();
+    const relogged = await run(wf, inputs(4));
+    expect(relogged.mode, JSON.stringify(relogged.fallback)).to.equal('hybrid');
+    expect(relogged.fallback?.reason).to.match(/re-logged in over HTTP/);
+    const changes = (await api<{ changes: string[] }>(app.url, `/v1/workflows/${wf.id}/versions/2/changes`)).json.changes;
+    expect(changes.join('\n')).to.match(changed);
+    expect((await api(app.url, `/v1/workflows/${wf.id}/versions/2/promote`, { method: 'POST' })).status).to.equal(200);
+    site.revokeAllSessions();
+    const rolledBack = await run(wf, inputs(3));
+    expect(rolledBack.mode, 'the old version falls back again').to.equal('browser');
+  }
+
+  it('a renamed JSON field the output shows (title → name): the search output falls back, heals, and answers the new field over HTTP', async () => {
+    const wf = await record('heal renamed field', fixtureFlow(site).slice(1, 8));
+    const before = await run(wf, { query: 'apple' });
+    expect(before.mode).to.equal('http');
+    site.release({ itemTitleField: 'name' });
+    const inputs = (n: number) => ({ query: n % 2 === 0 ? 'banana' : 'apple' });
+    await cycle(wf, { itemTitleField: 'name' }, inputs, /without the field results\[\]\.title/, /step s3: what its answer must look like changed \(now fields results\[\]\.name; no longer results\[\]\.title\)/);
+    // healed over HTTP: the output is the site's new answer, for this run's query
+    const again = await api<Run>(app.url, `/v1/workflows/${wf.id}/versions/3/promote`, { method: 'POST' });
+    expect(again.status).to.equal(200);
+    const r = await run(wf, { query: 'banana' });
+    expect(r.mode).to.equal('http');
+    const body = r.output?.body as { results: Array<Record<string, unknown>> };
+    expect(body.results.map((x) => x.name)).to.deep.equal(['banana bread', 'banana split']);
+  });
+
+  it('a renamed CSRF header (X-CSRF-Token → X-XSRF-Token): the refused POST is not counted, the browser creates the item once, the heal sends the new header; the events stream tells', async () => {
+    const wf = await record('heal csrf header');
+    const events = await followEvents<WorkflowEvent>(`${app.url}/v1/runs/events?workflowId=${wf.id}`, 'workflow');
+    try {
+      await cycle(wf, { csrfHeader: 'X-XSRF-Token' }, (n) => ({ title: `csrf header ${n}` }), /403/, /step s4: its headers changed \(now x-xsrf-token; no longer x-csrf-token\)/);
+      for (const until = Date.now() + 30_000; Date.now() < until && events.seen.length < 4; ) await new Promise((r) => setTimeout(r, 50));
+      // falling back (v2), healed (v3); after the rollback v4 falls back (told again: another version) and heals again (auto)
+      expect(events.seen.map((e) => [e.event, e.version])).to.deep.equal([['falling_back', 2], ['healed', 3], ['falling_back', 4], ['healed', 5]]);
+      expect(events.seen[0]).to.include({ workflowId: wf.id, step: 's4' });
+      expect(events.seen[0]!.reason).to.match(/403/);
+      expect(events.seen[1]!.changes).to.deep.equal(['step s4: its headers changed (now x-xsrf-token; no longer x-csrf-token)']);
+    } finally {
+      await events.stop();
+    }
+  });
+
+  it('renamed login fields (username → login[name], password → login[pass]): the changed form is drift, the heal logs in with the new names', async () => {
+    const wf = await record('heal login fields');
+    await cycle(wf, { loginFields: { username: 'login[name]', password: 'login[pass]' } }, (n) => ({ title: `login fields ${n}` }), /new fields login\[name\], login\[pass\]; no fields username, password any more/, /step s2: its body changed \(now login\[name\], login\[pass\]; no longer username, password\)/);
+  });
+
+  it('a new required hidden login field (form_build_id): the changed form is drift, the heal carries the field from the login page', async () => {
+    const wf = await record('heal hidden field');
+    await cycle(wf, { loginFormBuildId: true }, (n) => ({ title: `hidden field ${n}` }), /new field form_build_id/, /value form_build_id added \(from s1: input\[name=form_build_id\] in the HTML\)/);
+  });
+
+  it('a page the browser cannot get through either (the app page is gone): a clear failure, the item not created, no candidate', async () => {
+    const wf = await record('heal page gone');
+    site.release({ appPageGone: true });
+    site.revokeAllSessions();
+    const r = await api<Run>(app.url, `/v1/workflows/${wf.id}/runs`, { body: { inputs: { title: 'page gone' }, wait: 120 } });
+    expect(r.status, r.text).to.equal(200);
+    expect(r.json.status).to.equal('failed');
+    expect(r.json.error?.code).to.be.oneOf(['target_error', 'site_changed']);
+    expect(r.json.error?.message).to.match(/404/).and.to.match(/the browser run could not get through either/);
+    expect(created('page gone')).to.equal(0);
+    await new Promise((res) => setTimeout(res, 1000));
+    const v = (await api<Versions>(app.url, `/v1/workflows/${wf.id}/versions`)).json;
+    expect(v.candidate, 'no candidate').to.equal(undefined);
+    expect(v.current, 'no new version').to.equal(2);
+    expect((await api(app.url, `/v1/workflows/${wf.id}/candidate`)).status).to.equal(404);
+  });
+});
