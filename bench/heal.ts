@@ -1,27 +1,34 @@
 /**
  * bench/heal: a scripted sequence of runs under heal policy `auto` while the site changes under
  * the workflow, through the real API (one Replayfarm with its worker, the fixture site, real Redis,
- * real Chromium). Every SWITCH_EVERY runs the site moves its item endpoint, or moves it back (both
- * are changes the recorded HTTP workflow no longer fits: 4 changes in the default 200 runs, at 40,
- * 80, 120 and 160). Each
- * change costs one run in the browser; the heal makes the next ones HTTP again.
- *   http_hit_ratio   runs that needed no browser, over all runs (goal >= 0.95)
+ * real Chromium). Every SWITCH_EVERY runs the site ships one more release (they add up), each of
+ * another kind: the item endpoint moves, the CSRF header is renamed, the login form's fields are
+ * renamed, the login form gets a required hidden field (the login changes come with every session
+ * revoked, as releases that touch the login do, so the next run must log in). 4 changes in the
+ * default 200 runs, at 40, 80, 120 and 160. Each costs one run in the browser; the heal makes the
+ * next ones HTTP again.
+ *   http_hit_ratio   runs that needed no browser (an HTTP re-login counts as none), over all runs (goal >= 0.95)
  *   heal_ms_p50      from the failed HTTP step to the verified candidate promoted: the browser run
  *                    (the run's fallback.ms) plus the heal after the run answered
- * The issue's other kinds of change (renamed JSON field, new hidden form field, renamed CSRF
- * header, renamed login fields) are not switches of the fixture site yet: all 4 changes here are
- * the moved endpoint, one way and back.
- * Usage: npm run bench -- heal [runs=200] [switchEvery=50]
+ * Usage: npm run bench -- heal [runs=200] [switchEvery=40]
  */
 import { randomBytes } from 'node:crypto';
 import type { Run, Workflow } from '../core/index.js';
 import { Replayfarm } from '../server/replayfarm.js';
-import { startFixtureSite } from '../test/fixtures/site/index.js';
+import { startFixtureSite, type FixtureSite } from '../test/fixtures/site/index.js';
 import { recordFixtureWorkflow } from '../test/api/helpers.js';
 import { quantile } from './lib/stats.js';
 
 const RUNS = Number(process.argv[2] ?? 200);
 const SWITCH_EVERY = Number(process.argv[3] ?? 40);
+/** The site's releases in order: what changes, and whether it touches the login (sessions revoked). */
+const RELEASES: Array<{ what: string; apply(site: FixtureSite): void; login: boolean }> = [
+  { what: 'moves its item endpoint', apply: (site) => site.moveItemsEndpoint(true), login: false },
+  { what: 'renames its CSRF header', apply: (site) => site.release({ csrfHeader: 'X-XSRF-Token' }), login: false },
+  { what: "renames its login form's fields", apply: (site) => site.release({ loginFields: { username: 'login[name]', password: 'login[pass]' } }), login: true },
+  { what: 'adds a required hidden field to its login form', apply: (site) => site.release({ loginFormBuildId: true }), login: true },
+];
+
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const out = (name: string, value: number) => process.stdout.write(`${name}: ${Number.isFinite(value) ? value.toFixed(value < 10 ? 3 : 1) : 'NaN'}\n`);
 
@@ -40,15 +47,16 @@ async function main(): Promise<void> {
     log('recording the fixture workflow through the API');
     const wf: Workflow = await recordFixtureWorkflow(base, site, 'bench heal');
     await call(`/v1/workflows/${wf.id}`, { heal: 'auto' }, 'PATCH');
-    let moved = false;
+    let released = 0;
     let http = 0;
     let wrong = 0;
     const heals: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      if (i > 0 && i % SWITCH_EVERY === 0) {
-        moved = !moved;
-        site.moveItemsEndpoint(moved);
-        log(`run ${i}: the site ${moved ? 'moves' : 'moves back'} its item endpoint`);
+      if (i > 0 && i % SWITCH_EVERY === 0 && released < RELEASES.length) {
+        const r = RELEASES[released++]!;
+        r.apply(site);
+        if (r.login) site.revokeAllSessions();
+        log(`run ${i}: the site ${r.what}${r.login ? ' (sessions revoked)' : ''}`);
       }
       const title = `heal bench ${i}`;
       const run = await call<Run>(`/v1/workflows/${wf.id}/runs`, { inputs: { title }, wait: 120 });
@@ -57,8 +65,8 @@ async function main(): Promise<void> {
         wrong++;
         log(`run ${i} did not create its one item: ${run.status} ${JSON.stringify(run.error)}`);
       }
-      if (run.mode === 'http') http++;
-      else if (run.mode === 'browser') {
+      if (!run.fallback?.browser) http++;
+      if (run.mode === 'browser') {
         const before = run.version ?? 1;
         for (;;) {
           const v = await call<{ current: number }>(`/v1/workflows/${wf.id}/versions`);
@@ -72,7 +80,7 @@ async function main(): Promise<void> {
       }
     }
     out('runs', RUNS);
-    out('site_changes', Math.floor((RUNS - 1) / SWITCH_EVERY));
+    out('site_changes', released);
     out('heals', heals.length);
     out('http_hit_ratio', http / RUNS);
     out('heal_ms_p50', quantile(heals, 0.5));

@@ -37,7 +37,8 @@ export interface Run {
   inputs?: Record<string, unknown>;
   output?: RunOutput;
   steps: RunStep[];
-  fallback?: { reason: string; ms: number };
+  /** What the run fell back to and why; `browser` when a browser was used (a browser login or the whole run), absent when HTTP sufficed (a re-login over HTTP). */
+  fallback?: { reason: string; ms: number; browser?: boolean };
   /** details: the evidence (e.g. for outcome_mismatch, what was expected and what came back). */
   error?: { code: string; message: string; details?: ErrorDetail[] };
   durationMs?: number;

@@ -80,8 +80,8 @@ function create(registry: Registry) {
   const runs = counter(registry, { name: 'replayfarm_replay_runs_total', help: 'Replay runs by the mode they ended in and their status', labelNames: ['mode', 'status'] as const, collect: flushAll });
   const workflowRuns = counter(registry, {
     name: 'replayfarm_workflow_runs_total',
-    help: "Runs per workflow by the mode they ended in: http over all is the workflow's HTTP hit ratio (runs that needed no browser)",
-    labelNames: ['workflow', 'mode'] as const,
+    help: "Runs per workflow by the mode they ended in and whether a browser was used: browser=\"false\" over all is the workflow's HTTP hit ratio (runs that needed no browser)",
+    labelNames: ['workflow', 'mode', 'browser'] as const,
     collect: flushAll,
   });
   const workflowCounters = new Map<string, { inc(): void }>();
@@ -110,12 +110,12 @@ function create(registry: Registry) {
     /** Drift that sent a run to the browser, by workflow and the step that showed it. */
     drift: counter(registry, { name: 'replayfarm_replay_drift_total', help: 'Steps whose answer showed the site changed (the run fell back to the browser), by workflow and step', labelNames: ['workflow', 'step'] as const }),
     /** workflowRuns bound to a workflow and mode, batched. */
-    workflowRunsBy(workflow: string, mode: string): { inc(): void } {
-      const key = `${workflow} ${mode}`;
+    workflowRunsBy(workflow: string, mode: string, browser: boolean): { inc(): void } {
+      const key = `${workflow} ${mode} ${browser}`;
       let child = workflowCounters.get(key);
       if (!child) {
         if (workflowCounters.size >= 10_000) workflowCounters.clear(); // bound the cache, not the metric
-        child = bindCounter(workflowRuns.labels({ workflow, mode }));
+        child = bindCounter(workflowRuns.labels({ workflow, mode, browser: String(browser) }));
         workflowCounters.set(key, child);
       }
       return child;

@@ -124,7 +124,7 @@ export class Replayer {
     }
     result.durationMs = Math.round(performance.now() - started);
     this.metrics.runsBy(result.mode, result.status).inc();
-    if (wf?.id) this.metrics.workflowRunsBy(wf.id, result.mode).inc();
+    if (wf?.id) this.metrics.workflowRunsBy(wf.id, result.mode, result.mode === 'browser' || result.fallback?.browser === true).inc();
     this.metrics.runDurationBy(result.mode).observe(result.durationMs / 1000);
     return result;
   }
@@ -154,7 +154,7 @@ export class Replayer {
     try {
       await sessionRun.execute();
       Object.assign(result, { mode: sessionRun.mode, steps: sessionRun.runner.steps, output: sessionRun.runner.output });
-      if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
+      if (sessionRun.fallback) result.fallback = publicFallback(sessionRun.fallback);
     } catch (err) {
       // Last resort: the whole workflow in a browser, when the session broke or the site changed
       // (drift), unless the site already accepted a state-changing step.
@@ -178,7 +178,7 @@ export class Replayer {
     result.mode = 'browser';
     result.steps = [...sessionRun.runner.steps];
     const first = sessionRun.firstCause && sessionRun.firstCause !== err.message && !err.message.startsWith(sessionRun.firstCause) ? `${sessionRun.firstCause}; then ` : '';
-    const fallback = (result.fallback = { reason: `${first}${err.message}: ran the whole workflow in the browser`, ms: 0 });
+    const fallback = (result.fallback = { reason: `${first}${err.message}: ran the whole workflow in the browser`, ms: 0, browser: true });
     run.sessionRun = undefined;
     // A drift the browser gets through leaves its traffic for healing (onDrift), read from a HAR file
     // written on release, in a folder only this user may read (it holds the session in clear) and
@@ -221,7 +221,7 @@ export class Replayer {
     if (sessionRun) {
       if (result.mode !== 'browser') result.mode = sessionRun.mode;
       if (!result.steps.length) result.steps = sessionRun.runner.steps;
-      if (sessionRun.fallback) result.fallback = { reason: sessionRun.fallback.reason, ms: sessionRun.fallback.ms };
+      if (sessionRun.fallback) result.fallback = publicFallback(sessionRun.fallback);
       // The site's own answer helps whoever reads a target_error.
       if (err instanceof StepFailure && err.code === 'target_error' && sessionRun.runner.output) result.output = sessionRun.runner.output;
     }
@@ -279,3 +279,8 @@ export class Replayer {
 }
 
 export type { RunStep };
+
+/** A session run's fallback as the run reports it: why, how long, and whether a browser was used. */
+function publicFallback(f: NonNullable<SessionRun['fallback']>): NonNullable<RunResult['fallback']> {
+  return { reason: f.reason, ms: f.ms, ...(f.browser ? { browser: true } : {}) };
+}

@@ -38,7 +38,7 @@ export class SessionRun {
   mode: 'http' | 'hybrid' = 'http';
   /** The first thing that went wrong in this run (a later failure does not replace it). */
   firstCause?: string;
-  fallback?: { reason: string; ms: number; metric: string };
+  fallback?: { reason: string; ms: number; metric: string; browser?: boolean };
   private readonly key?: string;
   private base: StoredSession | undefined;
   private baseVersion = 0;
@@ -214,7 +214,7 @@ export class SessionRun {
     // A browser was used, even if it failed: the run says so, with the first cause.
     if (browserTried) {
       this.mode = 'hybrid';
-      this.fallback = { reason: `${cause.message}: the browser re-login failed: ${(err as Error).message}`, ms: (this.fallback?.ms ?? 0) + Math.round(performance.now() - started), metric: 'browser_relogin_failed' };
+      this.fallback = { reason: `${cause.message}: the browser re-login failed: ${(err as Error).message}`, ms: (this.fallback?.ms ?? 0) + Math.round(performance.now() - started), metric: 'browser_relogin_failed', browser: true };
     }
     const { sessionProblem, error } = repairFailure(err, cause);
     // A session that could not be repaired is dropped, so the next run starts with a login.
@@ -228,7 +228,7 @@ export class SessionRun {
   private repaired(cause: StepFailure, how: string, metric: string, started: number): void {
     const ms = Math.round(performance.now() - started);
     this.mode = 'hybrid';
-    this.fallback = { reason: `${cause.message}: ${how}`, ms: (this.fallback?.ms ?? 0) + ms, metric };
+    this.fallback = { reason: `${cause.message}: ${how}`, ms: (this.fallback?.ms ?? 0) + ms, metric, ...(metric === 'browser_relogin' || this.fallback?.browser ? { browser: true } : {}) };
     this.d.metrics.fallbacks.inc({ reason: metric });
     this.log.info('session repaired', { workflowId: this.wf.id, how: metric, ms, cause: cause.message });
   }

@@ -43,7 +43,7 @@ export function runSchema(outputBody: JsonSchema = {}) {
       steps: Type.Optional(
         Type.Array(Type.Object({ id: Type.String(), status: Type.String(), ms: Type.Number(), attempts: Type.Integer(), httpStatus: Type.Optional(Type.Integer()), reason: Type.Optional(Type.String()), action: Type.Optional(Type.String({ description: 'Browser-mode steps (a1, a2, …): the action run, e.g. click role=button[name="Save"]; typed values never shown' })) })),
       ),
-      fallback: Type.Optional(Type.Object({ reason: Type.String(), ms: Type.Number() })),
+      fallback: Type.Optional(Type.Object({ reason: Type.String(), ms: Type.Number(), browser: Type.Optional(Type.Boolean({ description: 'A browser was used (a browser login or the whole run); absent when HTTP sufficed' })) })),
       error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
       durationMs: Type.Optional(Type.Number()),
       createdAt: Type.Optional(Type.String({ format: 'date-time' })),

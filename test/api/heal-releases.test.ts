@@ -60,6 +60,7 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
     const first = await run(wf, inputs(1));
     expect(first.mode, JSON.stringify(first.fallback)).to.equal('browser');
     expect(first.fallback?.reason).to.match(why);
+    expect(first.fallback?.browser, 'a browser was used').to.equal(true);
     await healed(wf, 3); // 1 learned, 2 the heal policy, 3 healed
     const second = await run(wf, inputs(2));
     expect(second.mode, JSON.stringify(second.fallback)).to.equal('http');
@@ -69,6 +70,7 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
     const relogged = await run(wf, inputs(4));
     expect(relogged.mode, JSON.stringify(relogged.fallback)).to.equal('hybrid');
     expect(relogged.fallback?.reason).to.match(/re-logged in over HTTP/);
+    expect(relogged.fallback?.browser, 'no browser: it counts as an HTTP hit').to.equal(undefined);
     const changes = (await api<{ changes: string[] }>(app.url, `/v1/workflows/${wf.id}/versions/2/changes`)).json.changes;
     expect(changes.join('\n')).to.match(changed);
     expect((await api(app.url, `/v1/workflows/${wf.id}/versions/2/promote`, { method: 'POST' })).status).to.equal(200);

@@ -119,8 +119,8 @@ describe('replayer on a LEARNED workflow (recorded in Chromium, learned, replaye
     expect((run.output?.body as { title?: string } | undefined)?.title).to.equal('After the move');
     const metrics = await env.registry.metrics();
     expect(metrics).to.match(new RegExp(`replayfarm_replay_drift_total\\{workflow="${wf.id}",step="s\\d+"\\} 1`));
-    expect(metrics).to.match(new RegExp(`replayfarm_workflow_runs_total\\{workflow="${wf.id}",mode="browser"\\} 1`));
-    expect(metrics).to.match(new RegExp(`replayfarm_workflow_runs_total\\{workflow="${wf.id}",mode="http"\\} [1-9]`));
+    expect(metrics).to.match(new RegExp(`replayfarm_workflow_runs_total\\{workflow="${wf.id}",mode="browser",browser="true"\\} 1`));
+    expect(metrics).to.match(new RegExp(`replayfarm_workflow_runs_total\\{workflow="${wf.id}",mode="http",browser="false"\\} [1-9]`));
     const http = await replayer.run(wf, { mode: 'http', inputs: { title: 'Moved, over HTTP' } });
     expect(http.error?.code, 'mode http does not fall back').to.equal('target_error');
     expect(site.items().filter((i) => i.title === 'Moved, over HTTP')).to.have.length(0);
