@@ -26,13 +26,13 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
     await site?.close();
   });
 
-  async function record(name: string, actions = fixtureFlow(site).slice(1)): Promise<Workflow> {
+  async function record(name: string, actions = fixtureFlow(site).slice(1), heal: 'auto' | 'propose' = 'auto'): Promise<Workflow> {
     const start = await api(app.url, '/v1/recordings', { body: { startUrl: `${site.url}/login`, actions, name } });
     expect(start.status, start.text).to.equal(201);
     const stop = await api<{ workflow: Workflow }>(app.url, `/v1/recordings/${start.json.id}/stop`, { method: 'POST' });
     expect(stop.status, stop.text).to.equal(201);
     const wf = stop.json.workflow;
-    expect((await api(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { heal: 'auto' } })).json.heal).to.equal('auto');
+    if (heal === 'auto') expect((await api(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { heal: 'auto' } })).json.heal).to.equal('auto');
     return wf;
   }
   const created = (title: string) => site.items().filter((i) => i.title === title).length;
@@ -136,5 +136,25 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
     expect(v.candidate, 'no candidate').to.equal(undefined);
     expect(v.current, 'no new version').to.equal(2);
     expect((await api(app.url, `/v1/workflows/${wf.id}/candidate`)).status).to.equal(404);
+  });
+
+  it('heal propose (the default) with renamed login fields: runs keep falling back, each creating its item once, until the candidate is promoted', async () => {
+    const wf = await record('heal propose login', fixtureFlow(site).slice(1), 'propose');
+    site.release({ loginFields: { username: 'login[name]', password: 'login[pass]' } });
+    site.revokeAllSessions();
+    expect((await run(wf, { title: 'propose 1' })).mode).to.equal('browser');
+    let v: Versions | undefined;
+    for (const until = Date.now() + 60_000; Date.now() < until && !v?.candidate; await new Promise((r) => setTimeout(r, 200))) v = (await api<Versions>(app.url, `/v1/workflows/${wf.id}/versions`)).json;
+    expect(v?.candidate?.changes.join('\n')).to.match(/login\[name\]/);
+    expect(v!.current, 'not promoted').to.equal(1);
+    const second = await run(wf, { title: 'propose 2' });
+    expect(second.mode, 'still the old login: the browser again').to.equal('browser');
+    expect(second.version).to.equal(1);
+    const promoted = await api<Workflow>(app.url, `/v1/workflows/${wf.id}/candidate/promote`, { method: 'POST' });
+    expect(promoted.status, promoted.text).to.equal(200);
+    site.revokeAllSessions();
+    const third = await run(wf, { title: 'propose 3' });
+    expect(third.version).to.equal(2);
+    expect(third.fallback?.browser, JSON.stringify(third.fallback)).to.equal(undefined);
   });
 });
