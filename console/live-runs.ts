@@ -9,6 +9,8 @@ export interface LiveRuns {
   live: LiveState;
   /** Puts a run the page learned of itself (a POST answer) into the list. */
   put: (run: Run) => void;
+  /** Adds older runs (a next page) below the ones listed; those listed already are kept as they are. */
+  append: (older: Run[]) => void;
 }
 
 const matches = (f: RunFilter, r: Run) => (!f.workflowId || r.workflowId === f.workflowId) && (!f.status || r.status === f.status) && (!f.mode || r.mode === f.mode);
@@ -40,6 +42,8 @@ export function useLiveRuns(load: () => Promise<{ runs: Run[] }>, filter: RunFil
     [filter.workflowId, filter.status, filter.mode],
   );
 
+  const append = useCallback((older: Run[]) => setRuns((list) => [...(list ?? []), ...older.filter((r) => !(list ?? []).some((x) => x.id === r.id))]), []);
+
   const live = useRunEvents(put, filter.workflowId, onWorkflow);
-  return { runs, error, live, put };
+  return { runs, error, live, put, append };
 }

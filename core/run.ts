@@ -39,6 +39,12 @@ export interface Run {
   steps: RunStep[];
   /** What the run fell back to and why; `browser` when a browser was used (a browser login or the whole run), absent when HTTP sufficed (a re-login over HTTP). */
   fallback?: { reason: string; ms: number; browser?: boolean };
+  /**
+   * What the site does differently from the recording that did not stop the run, e.g. its output
+   * answered without fields the recorded answer had, after the site accepted a state-changing step
+   * (the run stands on its outcome check; a caller reading those fields must know).
+   */
+  warnings?: string[];
   /** details: the evidence (e.g. for outcome_mismatch, what was expected and what came back). */
   error?: { code: string; message: string; details?: ErrorDetail[] };
   durationMs?: number;

@@ -175,6 +175,29 @@ test('runs started elsewhere appear live, on the Runs page and in the workflow h
   await expect(history.locator(`tr[data-run-id="${next.json.id}"]`)).toContainText('succeeded', { timeout: 30_000 });
 });
 
+test('the Runs page lists the newest 100 runs and the older ones on request', async ({ page }) => {
+  test.setTimeout(120_000);
+  for (let i = 0; i < 110; i += 10) {
+    const batch = await Promise.all(Array.from({ length: 10 }, (_, j) => api<Run>(`/v1/workflows/${workflow.id}/runs`, { inputs: { title: `Paged ${i + j}` }, mode: 'http', wait: 30 })));
+    for (const r of batch) expect(r.json.status).toBe('succeeded');
+  }
+  const all = await api<{ runs: Run[] }>('/v1/runs?limit=500');
+  expect(all.json.runs.length).toBeGreaterThanOrEqual(110);
+  await signIn(page);
+  await page.getByRole('link', { name: 'Runs', exact: true }).click();
+  const rows = page.getByRole('table', { name: 'Runs across all workflows' }).locator('tbody tr.run-row');
+  await expect(rows).toHaveCount(100);
+  await expect(page.getByText('100 runs shown.')).toBeVisible();
+  await page.getByRole('button', { name: 'Show 100 older runs' }).click();
+  await expect(rows).toHaveCount(all.json.runs.length);
+  await expect(page.getByText(`${all.json.runs.length} runs shown (all).`)).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Show 100 older runs' })).toHaveCount(0);
+  await page.getByText(/runs shown \(all\)/).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/runs-all.png` });
+  // the oldest run is the last row
+  await expect(rows.last()).toHaveAttribute('data-run-id', all.json.runs[all.json.runs.length - 1]!.id);
+});
+
 test('a broken HAR, by the file picker and by a drop, shows the error with its path', async ({ page }) => {
   await signIn(page);
   await page.getByLabel('Choose a HAR file…').setInputFiles({ name: 'broken.har', mimeType: 'application/json', buffer: Buffer.from(BROKEN_HAR) });

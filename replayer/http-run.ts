@@ -58,10 +58,10 @@ export class HttpStepRunner {
   readonly scope: VariableScope;
   jar: RunJar;
   output?: RunOutput;
+  warnings?: string[]; // what did not stop the run but differs from the recording (Run.warnings)
   /** Non-bootstrap state-changing steps the site accepted (answered, not refused with a 4xx): never sent again in this run. */
   readonly sent = new Set<string>();
-  /** The jar or tokens changed (the session needs saving). */
-  dirty = false;
+  dirty = false; // the jar or tokens changed (the session needs saving)
   /** The run's step journal (runs from the queue): state-changing steps are claimed before they are sent. */
   journal?: RunJournal;
   private readonly c: CompiledWorkflow;
@@ -222,7 +222,7 @@ export class HttpStepRunner {
     } else if (t.effect && !t.recorded) this.journal!.withdraw(step.id);
     const failure = verdict.kind === 'broken' ? 'session_broken' : verdict.kind === 'drift' ? 'site_changed' : verdict.kind === 'error' ? 'target_error' : undefined;
     if (step.id === this.wf.output.step && verdict.kind !== 'broken') this.output = v.isJsonType && v.json.ok ? { status: v.res.status, contentType: v.res.contentType, body: v.json.value } : toOutput(v.res.status, v.res.contentType, v.res.body);
-    const drift = stepDrift(step, i, v, { failed: failure !== undefined, isOutput: step.id === this.wf.output.step, sentAny: this.sent.size > 0, page: (id) => this.pages.get(id) });
+    const drift = stepDrift(step, i, v, { failed: failure !== undefined, isOutput: step.id === this.wf.output.step, sentAny: this.sent.size > 0, page: (id) => this.pages.get(id), warn: (w) => (this.warnings ??= []).push(w) });
     if (failure || drift) {
       rec.status = 'failed';
       throw drift ?? new StepFailure(failure!, (verdict as { reason: string }).reason, verdict.kind as 'broken' | 'drift' | 'error', i);

@@ -73,7 +73,7 @@ export interface RunRequest {
   signal?: AbortSignal;
 }
 
-export type RunResult = Pick<Run, 'status' | 'mode' | 'output' | 'steps' | 'fallback' | 'error' | 'durationMs'>;
+export type RunResult = Pick<Run, 'status' | 'mode' | 'output' | 'steps' | 'fallback' | 'warnings' | 'error' | 'durationMs'>;
 
 /** ReplayerOptions as a schema (the interface above documents each field): bounds and defaults in one place. */
 export const ReplayerOptionsSchema = Type.Object({

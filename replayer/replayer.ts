@@ -154,6 +154,10 @@ export class Replayer {
     try {
       await sessionRun.execute();
       Object.assign(result, { mode: sessionRun.mode, steps: sessionRun.runner.steps, output: sessionRun.runner.output });
+      if (sessionRun.runner.warnings) {
+        result.warnings = sessionRun.runner.warnings;
+        run.log.warn('the site answered differently from the recording', { workflowId: wf.id, warnings: result.warnings });
+      }
       if (sessionRun.fallback) result.fallback = publicFallback(sessionRun.fallback);
     } catch (err) {
       // Last resort: the whole workflow in a browser, when the session broke or the site changed

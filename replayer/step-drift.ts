@@ -26,15 +26,19 @@ export function formChange(step: WorkflowStep, page: ResponseView | undefined): 
  * Drift a step's answer shows beyond its verdict, or undefined:
  * - a submit that failed (`failed`) whose form changed on its page (FormChanged);
  * - the output answered JSON without fields its recorded answer had, while nothing
- *   state-changing was sent (`sentAny` false: the browser may then run it all and heal it; after
- *   that the run stands on its outcome check, since failing it would invite the effect again).
+ *   state-changing was sent (`sentAny` false: the browser may then run it all and heal it); after
+ *   that the run stands on its outcome check (failing it would invite the effect again) and the
+ *   change is said as a warning (`warn`).
  */
-export function stepDrift(step: WorkflowStep, i: number, v: ResponseView, o: { failed: boolean; isOutput: boolean; sentAny: boolean; page: (id: string) => ResponseView | undefined }): StepFailure | undefined {
+export function stepDrift(step: WorkflowStep, i: number, v: ResponseView, o: { failed: boolean; isOutput: boolean; sentAny: boolean; page: (id: string) => ResponseView | undefined; warn: (w: string) => void }): StepFailure | undefined {
   if (o.failed) {
     const changed = step.form ? formChange(step, o.page(step.form.page)) : undefined;
     return changed ? new FormChanged('site_changed', changed, 'drift', i, [{ path: `steps.${step.id}.form`, message: changed }]) : undefined;
   }
-  if (!o.isOutput || o.sentAny || !v.isJsonType || !v.json.ok) return undefined;
+  if (!o.isOutput || !v.isJsonType || !v.json.ok) return undefined;
   const gone = outputShapeDrift(step, v.json.value);
-  return gone ? new StepFailure('site_changed', gone.reason, 'drift', i, gone.details) : undefined;
+  if (!gone) return undefined;
+  if (!o.sentAny) return new StepFailure('site_changed', gone.reason, 'drift', i, gone.details);
+  o.warn(`${gone.reason} (the site had accepted a state-changing step: the run stands on its outcome check)`);
+  return undefined;
 }

@@ -7,6 +7,7 @@ import { ErrorBox } from '../components/error-box.js';
 import { LiveBadge } from '../components/live-badge.js';
 import { RunsTable } from '../components/runs-table.js';
 
+const PAGE = 100;
 const STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 const MODES = ['http', 'browser', 'hybrid'] as const;
 
@@ -15,7 +16,27 @@ export function RunsPage() {
   const [mode, setMode] = useState<RunFilter['mode']>();
   const [names, setNames] = useState(new Map<string, string>());
   const filter = useMemo(() => ({ status, mode }), [status, mode]);
-  const list = useLiveRuns(() => api.runs({ ...filter, limit: 100 }), filter, [status, mode]);
+  const [older, setOlder] = useState<{ busy: boolean; done: boolean; error?: unknown }>({ busy: false, done: false });
+  const list = useLiveRuns(
+    () =>
+      api.runs({ ...filter, limit: PAGE }).then((r) => {
+        setOlder({ busy: false, done: r.runs.length < PAGE });
+        return r;
+      }),
+    filter,
+    [status, mode],
+  );
+  // the next page: offset by what is listed (runs that arrived live since push older ones down; an overlap is dropped)
+  const showOlder = async () => {
+    setOlder({ busy: true, done: false });
+    try {
+      const r = await api.runs({ ...filter, limit: PAGE, offset: list.runs?.length ?? 0 });
+      list.append(r.runs);
+      setOlder({ busy: false, done: r.runs.length < PAGE });
+    } catch (e) {
+      setOlder({ busy: false, done: false, error: e });
+    }
+  };
 
   useEffect(() => {
     api.workflows().then((r) => setNames(new Map(r.workflows.map((w) => [w.id, w.name]))), () => {});
@@ -60,6 +81,17 @@ export function RunsPage() {
         {list.runs === undefined && list.error === undefined && <p class="muted">Loading…</p>}
         {list.runs?.length === 0 && <p class="muted">No runs{status || mode ? ' match these filters' : ' yet'}.</p>}
         {list.runs && list.runs.length > 0 && <RunsTable runs={list.runs} names={names} caption="Runs across all workflows" />}
+        {older.error !== undefined && <ErrorBox error={older.error} />}
+        {list.runs && list.runs.length > 0 && (
+          <p class="muted small" aria-live="polite">
+            {list.runs.length} run{list.runs.length === 1 ? '' : 's'} shown{older.done ? ' (all)' : ''}.{' '}
+            {!older.done && (
+              <button type="button" class="button-secondary" disabled={older.busy} onClick={showOlder}>
+                {older.busy ? 'Loading…' : `Show ${PAGE} older runs`}
+              </button>
+            )}
+          </p>
+        )}
       </section>
     </>
   );

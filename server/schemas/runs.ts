@@ -43,6 +43,7 @@ export function runSchema(outputBody: JsonSchema = {}) {
       steps: Type.Optional(
         Type.Array(Type.Object({ id: Type.String(), status: Type.String(), ms: Type.Number(), attempts: Type.Integer(), httpStatus: Type.Optional(Type.Integer()), reason: Type.Optional(Type.String()), action: Type.Optional(Type.String({ description: 'Browser-mode steps (a1, a2, …): the action run, e.g. click role=button[name="Save"]; typed values never shown' })) })),
       ),
+      warnings: Type.Optional(Type.Array(Type.String(), { description: 'What the site did differently from the recording that did not stop the run (e.g. its output lost fields the recorded answer had, after a state-changing step was accepted)' })),
       fallback: Type.Optional(Type.Object({ reason: Type.String(), ms: Type.Number(), browser: Type.Optional(Type.Boolean({ description: 'A browser was used (a browser login or the whole run); absent when HTTP sufficed' })) })),
       error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
       durationMs: Type.Optional(Type.Number()),

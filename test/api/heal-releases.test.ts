@@ -157,4 +157,14 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
     expect(third.version).to.equal(2);
     expect(third.fallback?.browser, JSON.stringify(third.fallback)).to.equal(undefined);
   });
+
+  it('a renamed output field after the item was created: no fallback (that would create it twice), the run succeeds on its outcome check and warns', async () => {
+    const wf = await record('warn renamed output');
+    site.release({ itemTitleField: 'name' });
+    const r = await run(wf, { title: 'renamed after create' });
+    expect(r.mode).to.equal('http');
+    expect((r.output?.body as Record<string, unknown>).name).to.equal('renamed after create');
+    expect(r.warnings).to.deep.equal(['s5 (GET /api/items/{{id}}) answered JSON without the field title its recorded answer had (the site had accepted a state-changing step: the run stands on its outcome check)']);
+    expect(app.logs()).to.include('the site answered differently from the recording');
+  });
 });
