@@ -40,6 +40,12 @@ export interface WorkflowCandidate {
 export const VERSIONS_KEPT = 50;
 
 /** A workflow's number: 1 until it was first changed. */
+/** A person's settings of a workflow (heal policy, notify), carried onto a version learned again or healed. */
+export function withSettingsOf<T extends Workflow>(from: Pick<Workflow, 'heal' | 'notify'>, to: T): T {
+  const { heal: _h, notify: _n, ...rest } = to;
+  return { ...rest, ...(from.heal ? { heal: from.heal } : {}), ...(from.notify ? { notify: { ...from.notify } } : {}) } as T;
+}
+
 export const versionOf = (wf: Pick<Workflow, 'version'>): number => wf.version ?? 1;
 
 /**

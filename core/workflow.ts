@@ -188,6 +188,8 @@ export interface Workflow {
   version?: number;
   /** When the site changed and a run got through in the browser: promote a verified candidate (auto), keep it for a person (propose, the default), or learn nothing (off). */
   heal?: 'auto' | 'propose' | 'off';
+  /** Where the workflow's events (falling back, healed, a candidate, a rejected heal) are POSTed, signed like run webhooks. */
+  notify?: { webhook: string };
   createdAt: string;
   updatedAt: string;
   /** The only origins (scheme://host:port) a replay may contact. */

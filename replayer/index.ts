@@ -12,6 +12,7 @@ export {
   RunLedger,
   RunWorker,
   WorkflowChangedError,
+  deliverWebhook,
   verifyWebhookSignature,
   signWebhookBody,
   SIGNATURE_HEADER,

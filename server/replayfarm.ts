@@ -8,7 +8,7 @@ import { createLogger, createRedis, createRegistry, loadConfig, RedisStore, type
 // are imported in start() only when asked for: a warm HTTP run from the CLI loads neither.
 import { BrowserPool } from '../browser-pool/index.js';
 import type { RecordingManager } from '../recorder/index.js';
-import { AddressPolicy, Replayer, RunExecutor, RunQueue, RunWorker, WorkflowCache, type DriftEvidence } from '../replayer/index.js';
+import { AddressPolicy, deliverWebhook, Replayer, RunExecutor, RunQueue, RunWorker, WorkflowCache, type DriftEvidence } from '../replayer/index.js';
 import { WorkflowHealer } from './workflow-healer.js';
 import { clientErrorHandler } from './middleware/error-handler.js';
 import { QueueStarter } from './queue-starter.js';
@@ -160,7 +160,10 @@ export class Replayfarm {
       const learner = async () => (await load<typeof import('../recorder/index.js')>('../recorder/index.js')).learn;
       // workflow events go where run events go (queue is built below; used only once runs run)
       const publish = (e: WorkflowEvent) => this.store.call((r) => r.publish(queue.ledger.eventsChannel, JSON.stringify(e)));
-      healer = new WorkflowHealer({ ...base, replayer, clock: this.clock, learner, publish });
+      // a workflow's own webhook (notify) obeys the same address rules as run webhooks
+      const policy = new AddressPolicy({ allowLoopback: c.allowLoopback, allowPrivate: c.allowPrivate });
+      const webhook = { secret: c.webhookSecret, guard: (u: URL) => policy.checkHost(u.hostname), deliver: deliverWebhook };
+      healer = new WorkflowHealer({ ...base, replayer, clock: this.clock, learner, publish, webhook });
     }
     const queue =
       o.queue ??

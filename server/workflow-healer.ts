@@ -1,4 +1,4 @@
-import { counter, describeChanges, migrateWorkflow, versionOf, WorkflowVersions, type Logger, type RedisStore, type Registry, type SecretBox, type Workflow, type WorkflowEvent } from '../core/index.js';
+import { counter, describeChanges, migrateWorkflow, versionOf, withSettingsOf, WorkflowVersions, type Logger, type RedisStore, type Registry, type SecretBox, type Workflow, type WorkflowEvent } from '../core/index.js';
 import type { LearnOptions, TargetSpec } from '../recorder/index.js';
 import type { DriftEvidence, Replayer } from '../replayer/index.js';
 import { saveNextVersion } from './workflow-save.js';
@@ -15,6 +15,8 @@ export interface WorkflowHealerOptions {
   learner: () => Promise<(har: DriftEvidence['har'], opts: LearnOptions) => Workflow>;
   /** Where workflow events go (beside the run events: GET /v1/runs/events `event: workflow`). */
   publish?: (e: WorkflowEvent) => Promise<unknown>;
+  /** Workflow events also go to the workflow's own webhook (Workflow.notify), signed with `secret`, to addresses `guard` allows. */
+  webhook?: { secret?: string; guard: (url: URL) => Promise<void>; deliver: (o: { url: string; body: string; secret?: string; logger: Logger }) => Promise<{ status?: number; error?: string }> };
 }
 
 /** A version's start of falling back is told once a week at most. */
@@ -63,9 +65,21 @@ export class WorkflowHealer {
   }
 
   private tell(e: DriftEvidence, event: WorkflowEvent['event'], version: number, reason: string, changes?: string[]): void {
-    if (!this.o.publish) return;
     const ev: WorkflowEvent = { kind: 'workflow', event, workflowId: e.workflow.id, version, ...(e.runId ? { runId: e.runId } : {}), ...(e.step ? { step: e.step } : {}), reason, ...(changes ? { changes } : {}), at: new Date(this.o.clock()).toISOString() };
-    this.o.publish(ev).catch((err: Error) => this.log.debug('workflow event not published', { error: err.message }));
+    this.o.publish?.(ev).catch((err: Error) => this.log.debug('workflow event not published', { error: err.message }));
+    const url = e.workflow.notify?.webhook;
+    const hook = this.o.webhook;
+    if (url && hook) void this.callWebhook(hook, url, ev);
+  }
+
+  private async callWebhook(hook: NonNullable<WorkflowHealerOptions['webhook']>, url: string, ev: WorkflowEvent): Promise<void> {
+    try {
+      await hook.guard(new URL(url));
+      const out = await hook.deliver({ url, body: JSON.stringify(ev), secret: hook.secret, logger: this.log });
+      if (out.error) this.log.warn('workflow event webhook failed', { workflowId: ev.workflowId, event: ev.event, status: out.status, error: out.error });
+    } catch (err) {
+      this.log.warn('workflow event webhook refused', { workflowId: ev.workflowId, event: ev.event, error: (err as Error).message });
+    }
   }
 
   async heal(e: DriftEvidence): Promise<Outcome> {
@@ -130,7 +144,7 @@ export class WorkflowHealer {
           const was = current.inputs.find((c) => c.name === i.name);
           return was ? { ...i, default: was.default, defaultSealed: was.defaultSealed, required: was.required, description: was.description } : i;
         });
-        return { ...wf, inputs, actions: current.actions, createdAt: current.createdAt, ...(current.heal ? { heal: current.heal } : {}) };
+        return withSettingsOf(current, { ...wf, inputs, actions: current.actions, createdAt: current.createdAt });
       } catch {
         // this target matched nothing: the learner's own choice next
       }

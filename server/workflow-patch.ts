@@ -7,7 +7,8 @@ let shapeProblems: ((body: unknown) => ErrorDetail[]) | undefined;
 /**
  * PATCH /v1/workflows/:id body:
  * `{ name?, output?: { step }, inputs?: { <name>: { rename?, drop?, default?, description? } },
- *   constants?: { <name>: { value?, promote? } }, steps?: { <id>: { idempotent } }, target? }` (target is handled by
+ *   constants?: { <name>: { value?, promote? } }, steps?: { <id>: { idempotent } }, heal?, notify?: { webhook: url | null },
+ *   target? }` (target is handled by
  * the route: it learns again).
  * Renaming rewrites every reference (variable sources, actions); dropping an input freezes it to
  * its recorded default (a constant); neither may leave the workflow inconsistent.
@@ -22,6 +23,9 @@ export function applyWorkflowPatch(wf: Workflow, body: unknown, now: Date): Work
 
   if (typeof patch.name === 'string' && patch.name.trim()) next.name = patch.name.trim();
   if (patch.heal === 'auto' || patch.heal === 'propose' || patch.heal === 'off') next.heal = patch.heal;
+  const hook = patch.notify?.webhook;
+  if (hook === null) delete next.notify;
+  else if (typeof hook === 'string') next.notify = { webhook: hook };
   const step = patch.output?.step;
   if (typeof step === 'string') {
     if (!next.steps.some((s) => s.id === step)) details.push({ path: 'output.step', message: `must be one of the step ids: ${next.steps.map((s) => s.id).join(', ')}` });

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError, describeChanges, migrateWorkflow, versionOf, WorkflowVersions, type RedisStore, type Workflow, type WorkflowCandidate } from '../../core/index.js';
+import { AppError, describeChanges, migrateWorkflow, versionOf, withSettingsOf, WorkflowVersions, type RedisStore, type Workflow, type WorkflowCandidate } from '../../core/index.js';
 import { saveNextVersion } from '../workflow-save.js';
 import { idOf } from '../validate.js';
 import { loadWorkflow } from './workflows.js';
@@ -50,7 +50,7 @@ export function workflowVersionRoutes(deps: WorkflowVersionRouteDeps): Router {
     const candidate = await versions.candidate(wf.id);
     if (!candidate) throw new AppError('not_found', `Workflow ${wf.id} has no candidate version`);
     if (candidate.basedOn !== versionOf(wf)) throw new AppError('conflict', `the candidate was learned against version ${candidate.basedOn}; the workflow is at version ${versionOf(wf)} now`);
-    const next: Workflow = { ...candidate.workflow, id: wf.id, createdAt: wf.createdAt, updatedAt: new Date(deps.clock()).toISOString(), ...(wf.heal ? { heal: wf.heal } : {}) };
+    const next: Workflow = withSettingsOf(wf, { ...candidate.workflow, id: wf.id, createdAt: wf.createdAt, updatedAt: new Date(deps.clock()).toISOString() });
     const saved = await saveNextVersion(deps.store, versions, wf, next, 'healed', `candidate promoted (learned after: ${candidate.reason})`);
     await versions.dropCandidate(wf.id);
     res.json(saved);

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError, migrateWorkflow, WorkflowVersions, type RedisStore, type Workflow } from '../../core/index.js';
+import { AppError, migrateWorkflow, withSettingsOf, WorkflowVersions, type RedisStore, type Workflow } from '../../core/index.js';
 import { applyWorkflowPatch } from '../workflow-patch.js';
 import { saveNextVersion } from '../workflow-save.js';
 import type { RecordingManager } from '../../recorder/index.js';
@@ -53,7 +53,7 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
       const target = targetOf(body.target, 'target')!;
       if (!wf.recordingId || !deps.recordings) throw new AppError('invalid_request', 'This workflow has no recording to learn again from', { details: [{ path: 'target', message: 'no recording' }] });
       const again = await deps.recordings.relearn(wf.recordingId, target, { workflowId: wf.id, name: wf.name });
-      wf = { ...again, createdAt: wf.createdAt };
+      wf = withSettingsOf(wf, { ...again, createdAt: wf.createdAt });
       const { target: _t, ...rest } = body;
       if (Object.keys(rest).length === 0) {
         wf.updatedAt = new Date(deps.clock()).toISOString();

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { stringEnum } from '../../core/index.js';
+import { httpUrl, nullable, stringEnum } from '../../core/index.js';
 import { ActionSchema } from './actions.js';
 import { TargetSchema } from './recordings.js';
 
@@ -44,6 +44,7 @@ export const WorkflowPatchBody = Type.Object(
     steps: Type.Optional(keyed(StepEdit, 'Edits keyed by step id')),
     target: Type.Optional(TargetSchema),
     heal: Type.Optional(stringEnum(HEAL_POLICIES, { description: 'When the site changed and a run got through in the browser: auto promotes a verified candidate, propose keeps it for a person (default), off learns nothing' })),
+    notify: Type.Optional(Type.Object({ webhook: nullable(httpUrl(4096, { description: "POSTed the workflow's events (falling_back, healed, candidate_proposed, heal_rejected), signed with X-Replayfarm-Signature like run webhooks; null removes it" })) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -66,6 +67,7 @@ export const WorkflowSchema = Type.Object(
     schemaVersion: Type.Integer({ description: '2: headers every step sends alike are in `headers`, once; workflows stored as 1 are migrated when read' }),
     recordingId: Type.Optional(Type.String()),
     heal: Type.Optional(stringEnum(HEAL_POLICIES, { description: 'Heal policy (absent: propose)' })),
+    notify: Type.Optional(Type.Object({ webhook: Type.String({ description: "Where the workflow's events are POSTed" }) })),
     version: Type.Optional(Type.Integer({ minimum: 1, description: 'Its version: 1 as learned (absent), one more with every change; see GET /v1/workflows/{id}/versions' })),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),

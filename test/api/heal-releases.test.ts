@@ -1,9 +1,14 @@
 import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Run, Workflow, WorkflowEvent } from '../../core/index.js';
+import { verifyWebhookSignature } from '../../replayer/index.js';
 import { fixtureFlow, startFixtureSite, type FixtureSite, type SiteRelease } from '../fixtures/site/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { api, type Versions } from './helpers.js';
 import { followEvents } from '../helpers/event-stream.js';
+
+const WEBHOOK_SECRET = 'heal-webhook-secret';
 
 /**
  * The site's releases (test/fixtures/site SiteRelease) each break the recorded request chain in
@@ -18,7 +23,7 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
 
   before(async () => {
     site = await startFixtureSite({ pollIntervalMs: 60_000 });
-    app = await startTestApp();
+    app = await startTestApp({ webhookSecret: WEBHOOK_SECRET });
   });
   afterEach(() => site.release({ itemTitleField: 'title', csrfHeader: 'X-CSRF-Token', loginFields: { username: 'username', password: 'password' }, loginFormBuildId: false, appPageGone: false }));
   after(async () => {
@@ -166,5 +171,40 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
     expect((r.output?.body as Record<string, unknown>).name).to.equal('renamed after create');
     expect(r.warnings).to.deep.equal(['s5 (GET /api/items/{{id}}) answered JSON without the field title its recorded answer had (the site had accepted a state-changing step: the run stands on its outcome check)']);
     expect(app.logs()).to.include('the site answered differently from the recording');
+  });
+
+  it("the workflow's own webhook (PATCH notify) gets its events, signed; it survives the heal; null removes it; a bad URL is 400", async () => {
+    const received: Array<{ signature: string; body: string }> = [];
+    const hook: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ signature: String(req.headers['x-replayfarm-signature']), body });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hooks/replayfarm`;
+    try {
+      const wf = await record('heal notify');
+      const bad = await api(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { notify: { webhook: 'not a url' } } });
+      expect(bad.status).to.equal(400);
+      expect(bad.json.error.details[0].path).to.equal('notify.webhook');
+      const set = await api<Workflow>(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { notify: { webhook: url } } });
+      expect(set.json.notify).to.deep.equal({ webhook: url });
+      site.release({ csrfHeader: 'X-XSRF-Token' });
+      expect((await run(wf, { title: 'notify 1' })).mode).to.equal('browser');
+      for (const until = Date.now() + 30_000; Date.now() < until && received.length < 2; ) await new Promise((r) => setTimeout(r, 50));
+      const events = received.map((x) => JSON.parse(x.body) as WorkflowEvent);
+      expect(events.map((e) => [e.event, e.version])).to.deep.equal([['falling_back', 3], ['healed', 4]]);
+      for (const x of received) expect(verifyWebhookSignature(x.body, x.signature, WEBHOOK_SECRET), 'signed').to.equal(true);
+      const healed = await api<Workflow>(app.url, `/v1/workflows/${wf.id}`);
+      expect(healed.json.version).to.equal(4);
+      expect(healed.json.notify, 'the healed version keeps the webhook').to.deep.equal({ webhook: url });
+      const off = await api<Workflow>(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { notify: { webhook: null } } });
+      expect(off.json.notify).to.equal(undefined);
+    } finally {
+      await new Promise((r) => hook.close(r));
+    }
   });
 });

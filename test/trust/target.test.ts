@@ -34,10 +34,13 @@ describe('trust: choosing the target', function () {
 
   it('PATCH {target} with a request that was not a step of its own learns the workflow again, same id, pruned to what it needs', async () => {
     expect(wf.steps.some((s) => s.request.url.includes('id=start'))).to.equal(false);
+    const settings = { heal: 'auto', notify: { webhook: 'http://127.0.0.1:9/hooks' } };
+    expect((await api(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: settings })).status).to.equal(200);
     const r = await api<Workflow>(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { target: 'GET /doku.php?id=start' } });
     expect(r.status, r.text).to.equal(200);
     expect(r.json.id).to.equal(wf.id);
     expect(r.json.name).to.equal(wf.name);
+    expect({ heal: r.json.heal, notify: r.json.notify }, "learned again, it keeps the person's settings").to.deep.equal(settings);
     // ?id=start was the landing page of the login's redirect: the login (its redirect followed) is the result.
     const out = r.json.steps.find((s) => s.id === r.json.output.step)!;
     expect(out.request.method).to.equal('POST');
