@@ -183,20 +183,45 @@ export function keyOverlap(recorded: string[], body: unknown): number {
 }
 
 /**
- * The output step answered JSON without fields its recorded answer had (a path under an empty
- * array or a null is not judged): what callers read from the output is no longer there.
+ * The output step answered JSON with fields renamed: a field its recorded answer had is gone and
+ * the object that held it has a field the recording did not (a path under an empty array or a
+ * null is not judged). A field merely absent (an optional one: `next_cursor` on the last page) is
+ * no rename. What callers read from the output is no longer where it was.
  */
 export function outputShapeDrift(step: WorkflowStep, body: unknown): { reason: string; details: Array<{ path: string; message: string }> } | undefined {
   const recorded = step.expect.jsonKeys;
   if (!recorded?.length) return undefined;
   const names = keyNames(recorded);
   const gone: string[] = [];
-  for (let i = 0; i < names.length; i++) if (names[i]!.length && walk(body, names[i]!) === 'missing') gone.push(recorded[i]!);
+  const added = new Set<string>();
+  for (let i = 0; i < names.length; i++) {
+    if (!names[i]!.length || walk(body, names[i]!) !== 'missing') continue;
+    const path = recorded[i]!;
+    const dot = path.lastIndexOf('.');
+    const prefix = dot === -1 ? '' : path.slice(0, dot);
+    const holder = nodeAt(body, names[i]!.slice(0, -1));
+    const fresh = holder ? Object.keys(holder).map((k) => (prefix ? `${prefix}.${k}` : k)).filter((k) => !recorded.includes(k)) : [];
+    if (!fresh.length) continue;
+    gone.push(path);
+    for (const k of fresh) added.add(k);
+  }
   if (!gone.length) return undefined;
   return {
-    reason: `${what(step)} answered JSON without the field${gone.length > 1 ? 's' : ''} ${gone.join(', ')} its recorded answer had`,
+    reason: `${what(step)} answered JSON without the field${gone.length > 1 ? 's' : ''} ${gone.join(', ')} its recorded answer had (now ${[...added].join(', ')})`,
     details: gone.map((k) => ({ path: `output.body.${k}`, message: 'not in the answer any more' })),
   };
+}
+
+/** The object at `names` (an array stands for its first element), or undefined. */
+function nodeAt(node: unknown, names: string[]): Record<string, unknown> | undefined {
+  let cur: unknown = node;
+  for (const name of [...names, '']) {
+    while (Array.isArray(cur)) cur = cur[0];
+    if (cur === null || typeof cur !== 'object') return undefined;
+    if (name === '') return cur as Record<string, unknown>;
+    cur = (cur as Record<string, unknown>)[name];
+  }
+  return undefined;
 }
 
 const namesCache = new WeakMap<string[], string[][]>();

@@ -169,7 +169,7 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
     const r = await run(wf, { title: 'renamed after create' });
     expect(r.mode).to.equal('http');
     expect((r.output?.body as Record<string, unknown>).name).to.equal('renamed after create');
-    expect(r.warnings).to.deep.equal(['s5 (GET /api/items/{{id}}) answered JSON without the field title its recorded answer had (the site had accepted a state-changing step: the run stands on its outcome check)']);
+    expect(r.warnings).to.deep.equal(['s5 (GET /api/items/{{id}}) answered JSON without the field title its recorded answer had (now name) (the site had accepted a state-changing step: the run stands on its outcome check)']);
     expect(app.logs()).to.include('the site answered differently from the recording');
   });
 

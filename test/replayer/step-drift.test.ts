@@ -42,11 +42,13 @@ describe('step drift: a changed form, an output that lost fields', () => {
     const out = step({ id: 's3', description: 'GET /api/search', stateChanging: false, bootstrap: false, expect: { status: 200, contentType: 'application/json', jsonKeys: ['results', 'results[].id', 'results[].title', 'total'] } });
     const renamed = view(JSON.stringify({ results: [{ id: 'a', name: 'x' }], total: 1 }), 'application/json');
     const err = stepDrift(out, 2, renamed, o({ failed: false, isOutput: true, sentAny: false, page: () => undefined }));
-    expect(err?.message).to.equal('s3 (GET /api/search) answered JSON without the field results[].title its recorded answer had');
+    expect(err?.message).to.equal('s3 (GET /api/search) answered JSON without the field results[].title its recorded answer had (now results[].name)');
     warnings.length = 0;
     expect(stepDrift(out, 2, renamed, o({ failed: false, isOutput: true, sentAny: true, page: () => undefined })), 'after an accepted effect').to.equal(undefined);
-    expect(warnings, 'said as a warning instead').to.deep.equal(['s3 (GET /api/search) answered JSON without the field results[].title its recorded answer had (the site had accepted a state-changing step: the run stands on its outcome check)']);
+    expect(warnings, 'said as a warning instead').to.deep.equal(['s3 (GET /api/search) answered JSON without the field results[].title its recorded answer had (now results[].name) (the site had accepted a state-changing step: the run stands on its outcome check)']);
     expect(stepDrift(out, 2, renamed, o({ failed: false, isOutput: false, sentAny: false, page: () => undefined })), 'not the output').to.equal(undefined);
+    const optional = view(JSON.stringify({ results: [{ id: 'a', title: 'x' }] }), 'application/json');
+    expect(stepDrift(out, 2, optional, o({ failed: false, isOutput: true, sentAny: false, page: () => undefined })), 'a field merely absent (total): no rename').to.equal(undefined);
     const empty = view(JSON.stringify({ results: [], total: 0 }), 'application/json');
     expect(stepDrift(out, 2, empty, o({ failed: false, isOutput: true, sentAny: false, page: () => undefined }))).to.equal(undefined);
   });
