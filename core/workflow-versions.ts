@@ -94,7 +94,17 @@ export class WorkflowVersions {
   }
 
   async remove(id: string): Promise<void> {
-    await this.store.call((r) => r.del(this.key(id), this.candidateKey(id)));
+    await this.store.call((r) => r.del(this.key(id), this.candidateKey(id), this.fallbacksKey(id)));
+  }
+
+  private fallbacksKey(id: string): string {
+    return this.store.key('fallbacks', id);
+  }
+
+  /** True the first time (in `ttlS`) a version of the workflow is said to fall back to the browser. */
+  async firstFallback(id: string, version: number, ttlS: number): Promise<boolean> {
+    const [[, first]] = (await this.store.call((r) => r.multi().hsetnx(this.fallbacksKey(id), String(version), String(Date.now())).expire(this.fallbacksKey(id), ttlS).exec())) as [[unknown, number]];
+    return first === 1;
   }
 
   private candidateKey(id: string): string {

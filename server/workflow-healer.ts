@@ -60,8 +60,7 @@ export class WorkflowHealer {
   /** The first drift fallback of a workflow version is an event (the run events stream carries it). */
   private async fallingBack(e: DriftEvidence): Promise<void> {
     const version = versionOf(e.workflow);
-    const first = await this.o.store.call((r) => r.set(this.o.store.key('fallback', e.workflow.id, String(version)), '1', 'EX', FALLING_BACK_TTL_S, 'NX'));
-    if (first) this.tell(e, 'falling_back', version, e.reason);
+    if (await this.versions.firstFallback(e.workflow.id, version, FALLING_BACK_TTL_S)) this.tell(e, 'falling_back', version, e.reason);
   }
 
   private tell(e: DriftEvidence, event: WorkflowEvent['event'], version: number, reason: string, changes?: string[]): void {

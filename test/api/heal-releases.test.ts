@@ -203,6 +203,11 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
       expect(healed.json.notify, 'the healed version keeps the webhook').to.deep.equal({ webhook: url });
       const off = await api<Workflow>(app.url, `/v1/workflows/${wf.id}`, { method: 'PATCH', body: { notify: { webhook: null } } });
       expect(off.json.notify).to.equal(undefined);
+      // deleting the workflow deletes its versions, candidate and falling-back marks
+      const prefix = app.rf.config.keyPrefix;
+      expect(await app.rf.store.call((r) => r.keys(`${prefix}fallbacks:${wf.id}`))).to.have.length(1);
+      expect((await api(app.url, `/v1/workflows/${wf.id}`, { method: 'DELETE' })).status).to.equal(204);
+      expect(await app.rf.store.call((r) => r.keys(`${prefix}*${wf.id}*`))).to.satisfy((keys: string[]) => !keys.some((k) => /versions|candidate|fallbacks/.test(k)));
     } finally {
       await new Promise((r) => hook.close(r));
     }
