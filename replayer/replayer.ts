@@ -162,7 +162,12 @@ export class Replayer {
     } catch (err) {
       // Last resort: the whole workflow in a browser, when the session broke or the site changed
       // (drift), unless the site already accepted a state-changing step.
-      if (run.requested !== 'auto' || !isAppError(err) || !(err.category === 'session' || isDrift(err)) || sessionRun.sentStateChanging || !wf.actions?.length) throw err;
+      if (run.requested !== 'auto' || !isAppError(err) || !(err.category === 'session' || isDrift(err)) || sessionRun.sentStateChanging) throw err;
+      if (!wf.actions?.length) {
+        // Learned from a HAR file: nothing a browser could do again, so no fallback and no healing.
+        if (isDrift(err)) err.message += '; this workflow has no recorded actions (learned from a HAR file), so it cannot fall back to a browser or heal: record it to get both';
+        throw err;
+      }
       await this.lastResort(run, inputs, sessionRun, err);
     }
   }

@@ -196,6 +196,15 @@ describe('replayer against the fixture site (hand-written workflow)', function (
       expect(hits(site, 'POST /api/items')).to.equal(items);
     });
 
+    it('drift in mode auto of a workflow without recorded actions (a HAR upload) fails site_changed, saying why it cannot fall back or heal', async () => {
+      site.setSearchVariant('html');
+      const run = await replayer.run({ ...wf, actions: [] }, { mode: 'auto' });
+      site.setSearchVariant('json');
+      expect(run.status).to.equal('failed');
+      expect(run.error?.code).to.equal('site_changed');
+      expect(run.error?.message).to.match(/no recorded actions \(learned from a HAR file\), so it cannot fall back to a browser or heal/);
+    });
+
     it('a stopped site gives target_unreachable after the retries', async () => {
       const gone = await env.site();
       const w = fixtureWorkflow(gone.url, env.secretBox);
