@@ -24,6 +24,10 @@ export interface WorkflowSummary {
   steps: number;
   /** Input names. */
   inputs: string[];
+  version: number;
+  heal: 'auto' | 'propose' | 'off';
+  /** A healed version waits to be promoted. */
+  candidate?: boolean;
 }
 
 export interface Session {

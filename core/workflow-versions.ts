@@ -121,6 +121,13 @@ export class WorkflowVersions {
     return raw ? (JSON.parse(raw) as WorkflowCandidate) : undefined;
   }
 
+  /** Which of these workflows have a candidate waiting (one round trip). */
+  async withCandidate(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const found = await this.store.call((r) => r.mget(...ids.map((id) => this.candidateKey(id))));
+    return new Set(ids.filter((_, i) => found[i] !== null));
+  }
+
   async dropCandidate(id: string): Promise<boolean> {
     return (await this.store.call((r) => r.del(this.candidateKey(id)))) > 0;
   }

@@ -55,6 +55,14 @@ test('the site changes: the run falls back, the healed version waits; promote it
   await candidate.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SHOTS_DIR}/heal-candidate.png` });
 
+  // the workflows list says a healed version waits
+  await page.getByRole('link', { name: '← Workflows' }).click();
+  const listed = page.getByRole('row').filter({ has: page.getByRole('link', { name: workflow.name }) });
+  await expect(listed).toContainText('healed version waiting');
+  await page.screenshot({ path: `${SHOTS_DIR}/heal-list.png` });
+  await listed.getByRole('link', { name: workflow.name }).click();
+  await expect(candidate).toBeVisible();
+
   await candidate.getByRole('button', { name: 'Promote it' }).click();
   await expect(versions.getByText('The healed version is current now.')).toBeVisible();
   await expect(candidate).toHaveCount(0);

@@ -50,6 +50,7 @@ export function WorkflowsPage() {
                 <tr key={w.id}>
                   <td>
                     <a href={hrefOf.workflow(w.id)}>{w.name}</a>
+                    {w.candidate && <span class="badge badge-wait">healed version waiting</span>}
                     <div class="muted small">{w.origins.join(', ')}</div>
                   </td>
                   <td class="num">{w.steps}</td>

@@ -28,6 +28,7 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
   r.get('/workflows', async (req, res) => {
     const page = pagination(req.query as Record<string, unknown>);
     const workflows = await deps.store.list<Workflow>('workflow', page);
+    const waiting = await versions.withCandidate(workflows.map((w) => w.id));
     res.json({
       workflows: workflows.map((w) => ({
         id: w.id,
@@ -37,6 +38,9 @@ export function workflowRoutes(deps: WorkflowRouteDeps): Router {
         origins: w.origins,
         steps: w.steps.length,
         inputs: w.inputs.map((i) => i.name),
+        version: w.version ?? 1,
+        heal: w.heal ?? 'propose',
+        ...(waiting.has(w.id) ? { candidate: true } : {}),
       })),
       ...page,
     });

@@ -92,4 +92,7 @@ export const WorkflowSummarySchema = Type.Object({
   origins: Type.Array(Type.String()),
   steps: Type.Integer({ description: 'How many steps' }),
   inputs: Type.Array(Type.String(), { description: 'Input names' }),
+  version: Type.Integer({ minimum: 1, description: 'Its current version' }),
+  heal: stringEnum(HEAL_POLICIES, { description: 'Its heal policy' }),
+  candidate: Type.Optional(Type.Boolean({ description: 'A healed version waits to be promoted (GET /v1/workflows/{id}/candidate)' })),
 });

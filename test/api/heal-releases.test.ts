@@ -152,6 +152,9 @@ describe('self-healing across site releases: renamed output field, renamed CSRF 
     for (const until = Date.now() + 60_000; Date.now() < until && !v?.candidate; await new Promise((r) => setTimeout(r, 200))) v = (await api<Versions>(app.url, `/v1/workflows/${wf.id}/versions`)).json;
     expect(v?.candidate?.changes.join('\n')).to.match(/login\[name\]/);
     expect(v!.current, 'not promoted').to.equal(1);
+    const listed = (await api<{ workflows: Array<{ id: string; candidate?: boolean; heal: string; version: number }> }>(app.url, '/v1/workflows?limit=500')).json.workflows;
+    expect(listed.find((w) => w.id === wf.id)).to.include({ candidate: true, heal: 'propose', version: 1 });
+    expect(listed.filter((w) => w.id !== wf.id).every((w) => w.candidate === undefined), 'the others have none').to.equal(true);
     const second = await run(wf, { title: 'propose 2' });
     expect(second.mode, 'still the old login: the browser again').to.equal('browser');
     expect(second.version).to.equal(1);
