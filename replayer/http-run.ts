@@ -65,7 +65,7 @@ export class HttpStepRunner {
   /** The run's step journal (runs from the queue): state-changing steps are claimed before they are sent. */
   journal?: RunJournal;
   private readonly c: CompiledWorkflow;
-  /** This run's answers of the pages later steps submit forms from (WorkflowStep.form). */
+  /** Answers of the pages later steps submit forms from (WorkflowStep.form); only a failed step or the output can drift further (stepDrift). */
   private readonly pages = new Map<string, ResponseView>();
 
   constructor(
@@ -222,10 +222,10 @@ export class HttpStepRunner {
     } else if (t.effect && !t.recorded) this.journal!.withdraw(step.id);
     const failure = verdict.kind === 'broken' ? 'session_broken' : verdict.kind === 'drift' ? 'site_changed' : verdict.kind === 'error' ? 'target_error' : undefined;
     if (step.id === this.wf.output.step && verdict.kind !== 'broken') this.output = v.isJsonType && v.json.ok ? { status: v.res.status, contentType: v.res.contentType, body: v.json.value } : toOutput(v.res.status, v.res.contentType, v.res.body);
-    const drift = stepDrift(step, i, v, { failed: failure !== undefined, isOutput: step.id === this.wf.output.step, sentAny: this.sent.size > 0, page: (id) => this.pages.get(id), warn: (w) => (this.warnings ??= []).push(w) });
+    const drift = (failure !== undefined || step.id === this.wf.output.step) && stepDrift(step, i, v, { failed: failure !== undefined, isOutput: step.id === this.wf.output.step, sentAny: this.sent.size > 0, page: (id) => this.pages.get(id), warn: (w) => (this.warnings ??= []).push(w) });
     if (failure || drift) {
       rec.status = 'failed';
-      throw drift ?? new StepFailure(failure!, (verdict as { reason: string }).reason, verdict.kind as 'broken' | 'drift' | 'error', i);
+      throw drift || new StepFailure(failure!, (verdict as { reason: string }).reason, verdict.kind as 'broken' | 'drift' | 'error', i);
     }
     if (this.c.formPages.has(step.id)) this.pages.set(step.id, v);
     this.extractFrom(step, v, i);
