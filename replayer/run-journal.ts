@@ -1,4 +1,4 @@
-import { AppError, type ErrorDetail, type RedisStore, type SecretBox } from '../core/index.js';
+import { AppError, luaCommand, type ErrorDetail, type RedisStore, type SecretBox } from '../core/index.js';
 import type { HttpResponse } from './http-client.js';
 
 /** What the journal knows of one state-changing step (or of a browser run: field `browser`). */
@@ -29,6 +29,7 @@ interface StoredAnswer {
 /** A journal outlives its run only by accident (a finished run's journal is deleted); Redis drops a forgotten one. */
 const TTL_MS = 7 * 86_400_000;
 export const BROWSER_FIELD = 'browser';
+const CLAIM = luaCommand(import.meta.url, 'commands', 'journal-claim');
 
 /**
  * The per-run step journal, one Redis hash per run (`journal:<runId>`), field = step id.
@@ -68,11 +69,8 @@ export class RunJournal {
   async claim(field: string, what: string): Promise<JournalEntry | undefined> {
     const entry: JournalEntry = { state: 'sent', what, attempt: this.attempt, at: Date.now() };
     try {
-      const [[e1, won], [e2]] = (await this.store.call((r) => r.multi().hsetnx(this.key, field, JSON.stringify(entry)).pexpire(this.key, TTL_MS).exec()))! as [[Error | null, number], [Error | null, unknown]];
-      if (e1 || e2) throw e1 ?? e2;
-      if (Number(won) === 1) return undefined;
-      const raw = await this.store.call((r) => r.hget(this.key, field));
-      return raw ? (JSON.parse(raw) as JournalEntry) : await this.claim(field, what);
+      const res = await this.store.eval<['claimed'] | ['taken', string]>(CLAIM, { journal: this.key }, { field, entryJson: JSON.stringify(entry), ttlMs: TTL_MS });
+      return res[0] === 'claimed' ? undefined : (JSON.parse(res[1]) as JournalEntry);
     } catch (err) {
       // Said with what was not sent (the store's own redis_unavailable does not say it).
       if (err instanceof AppError && err.code !== 'redis_unavailable') throw err;
