@@ -208,6 +208,11 @@ export class RedisStore {
     return raw == null ? undefined : gunzipSync(raw);
   }
 
+  /** A blob as stored: its gzip-compressed bytes, for a caller that decompresses off this thread or sends them as they are. */
+  async getBlobGzip(name: string): Promise<Buffer | undefined> {
+    return (await this.guard(() => this.redis.getBuffer(this.key('blob', name)))) ?? undefined;
+  }
+
   async deleteBlob(name: string): Promise<void> {
     await this.guard(() => this.redis.del(this.key('blob', name)));
   }

@@ -5,6 +5,8 @@ import { Type } from '@sinclair/typebox';
 import { AppError, intOption, newId, objectOption, optionError, readOptions, SecretBox } from '../core/index.js';
 import type { Logger, Recording, RedisStore, Registry, Workflow } from '../core/index.js';
 import type { IngestOutcome, IngestTask, IngestWorkerData } from './ingest-worker.js';
+import type { LearnOutcome, LearnTask, RecordedRequest } from './capture-tasks.js';
+import type { CaptureThreads } from './capture-reader.js';
 import type { TargetSpec } from './learner/index.js';
 import { ingestFailure, recorderMetrics, type RecorderMetrics } from './recorder-metrics.js';
 import type { RecordingResult } from './recording-manager.js';
@@ -67,11 +69,11 @@ const BLOB_PIECE = 4 * 1024 * 1024;
  * the bytes there and stores what comes back. Same results, errors and metrics as
  * RecordingManager.ingest. Threads start on the first upload; close() ends them.
  */
-export class IngestPool {
+export class IngestPool implements CaptureThreads {
   private readonly o: Required<IngestPoolOptions>;
   private readonly log: Logger;
   private readonly metrics: RecorderMetrics;
-  private readonly pool: Piscina<IngestTask, IngestOutcome>;
+  private readonly pool: Piscina<unknown, unknown>;
   private closing?: Promise<void>;
 
   constructor(opts: IngestPoolOptions) {
@@ -81,7 +83,7 @@ export class IngestPool {
     this.metrics = recorderMetrics(opts.registry);
     const worker = workerFile();
     const workerData: IngestWorkerData = { sealKey: new Uint8Array(opts.sealKey) };
-    this.pool = new Piscina<IngestTask, IngestOutcome>({
+    this.pool = new Piscina<unknown, unknown>({
       filename: worker.filename,
       execArgv: worker.execArgv,
       minThreads: 0,
@@ -106,7 +108,8 @@ export class IngestPool {
       if (this.closing) throw new AppError('not_ready', 'the server is shutting down: upload the HAR again later', { retryAfter: 5 });
       const id = newId('rec');
       const bytes = movable(body);
-      const out = await this.run({ body: bytes, contentEncoding: opts.contentEncoding, limitBytes: this.o.harLimitBytes, name: opts.name, target: opts.target, recordingId: id }, bytes);
+      const task: IngestTask = { body: bytes, contentEncoding: opts.contentEncoding, limitBytes: this.o.harLimitBytes, name: opts.name, target: opts.target, recordingId: id };
+      const out = await this.run<IngestOutcome>(task, bytes, 'default', 'upload the HAR');
       if (!out.ok) throw new AppError(out.error.code, out.error.message, { details: out.error.details });
       const now = new Date().toISOString();
       const rec: Recording = {
@@ -132,6 +135,20 @@ export class IngestPool {
     }
   }
 
+  /** A stored capture learned again with another target, on a thread (CaptureThreads): `task.gz` is copied there, not shared. */
+  async learnCapture(task: LearnTask): Promise<Workflow> {
+    const gz = movable(Buffer.from(task.gz.buffer, task.gz.byteOffset, task.gz.byteLength));
+    const out = await this.run<LearnOutcome>({ ...task, gz }, gz, 'learnCaptureInWorker', 'learn it again');
+    if (!out.ok) throw new AppError(out.error.code, out.error.message, { details: out.error.details });
+    return out.workflow;
+  }
+
+  /** The requests of a stored HAR (gzip-compressed as stored), parsed on a thread (CaptureThreads). */
+  listRequests(harGz: Uint8Array): Promise<RecordedRequest[]> {
+    const gz = movable(Buffer.from(harGz.buffer, harGz.byteOffset, harGz.byteLength));
+    return this.run<RecordedRequest[]>({ harGz: gz }, gz, 'listRequestsInWorker', 'ask again');
+  }
+
   /** Ends the threads once the uploads they are processing are done (bounded by closeTimeoutMs). Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.pool.close({ force: true }).catch((err: Error) => {
@@ -141,13 +158,15 @@ export class IngestPool {
     return this.closing;
   }
 
-  private async run(task: IngestTask, bytes: Uint8Array): Promise<IngestOutcome> {
+  /** `task` on a thread (the worker module's export `name`), `bytes` moved there; `again` says what to do later when the pool is full or closing. */
+  private async run<R>(task: unknown, bytes: Uint8Array, name: string, again: string): Promise<R> {
+    if (this.closing) throw new AppError('not_ready', `the server is shutting down: ${again} later`, { retryAfter: 5 });
     try {
-      return await this.pool.run(task, { transferList: [bytes.buffer as ArrayBuffer] });
+      return (await this.pool.run(task, { name, transferList: [bytes.buffer as ArrayBuffer] })) as R;
     } catch (err) {
       const message = (err as Error)?.message;
-      if (message === 'Task queue is at limit') throw new AppError('rate_limited', `${this.o.maxQueue} HAR uploads are waiting already: try again shortly`, { retryAfter: 5 });
-      if (this.closing) throw new AppError('not_ready', 'the server is shutting down: upload the HAR again later', { retryAfter: 5 });
+      if (message === 'Task queue is at limit') throw new AppError('rate_limited', `${this.o.maxQueue} HAR uploads and re-learns are waiting already: try again shortly`, { retryAfter: 5 });
+      if (this.closing) throw new AppError('not_ready', `the server is shutting down: ${again} later`, { retryAfter: 5 });
       throw err;
     }
   }

@@ -15,6 +15,7 @@ import { isAppError, SecretBox, type ErrorCode, type ErrorDetail, type HARFile, 
 import { ingestHar } from './har-ingest.js';
 import { learn, type TargetSpec } from './learner/index.js';
 import { redactHar } from './redact-har.js';
+import { learnCapture, listRequests, type LearnOutcome, type LearnTask, type RecordedRequest } from './capture-tasks.js';
 
 /** What the pool hands every worker once (workerData): never logged, never sent back. */
 export interface IngestWorkerData {
@@ -77,6 +78,17 @@ export default async function ingestInWorker(task: IngestTask): Promise<IngestOu
   const sealedGz = ownBytes(gzipSync(box.seal(JSON.stringify({ har, actions: [] }))));
   const outcome: IngestOutcome = { ok: true, creator, entryCount: har.log.entries.length, warnings, workflow, learnError, harGz, sealedGz };
   return move({ [transferableSymbol]: [harGz.buffer, sealedGz.buffer], [valueSymbol]: outcome } as never) as unknown as IngestOutcome;
+}
+
+/** A recording learned again (IngestPool.learnCapture): see capture-tasks.ts. */
+export function learnCaptureInWorker(task: LearnTask): LearnOutcome {
+  if (!box) throw new Error('ingest worker started without its seal key');
+  return learnCapture(task, box);
+}
+
+/** A recording's requests (IngestPool.listRequests): see capture-tasks.ts. */
+export function listRequestsInWorker(task: { harGz: Uint8Array }): RecordedRequest[] {
+  return listRequests(task.harGz);
 }
 
 /** A view that owns its whole ArrayBuffer, safe to transfer (a small Buffer may sit in Node's shared pool). */

@@ -3,6 +3,7 @@ import type { Action, HARFile, Logger, Recording, RedisStore, SecretBox, Workflo
 import { learn, type TargetSpec } from './learner/index.js';
 import { redactHar } from './redact-har.js';
 import type { RecordingResult } from './recording-options.js';
+import type { StoredCapture } from './capture-tasks.js';
 
 export interface RecordingArchiveOptions {
   /** Where recordings, workflows and the HAR blobs are kept. Required. */
@@ -61,12 +62,19 @@ export class RecordingArchive {
     return JSON.parse(blob.toString('utf8')) as HARFile;
   }
 
-  /** The raw capture to learn again from: sealed when kept, else the redacted HAR and actions. */
-  async capture(rec: Recording): Promise<{ har: HARFile; actions: Action[] }> {
-    const sealed = await this.o.store.getBlob(`har-sealed:${rec.id}`);
-    if (sealed) return JSON.parse(this.o.secretBox.open(sealed.toString('utf8'))) as { har: HARFile; actions: Action[] };
-    // Stored before sealed captures were kept: the redacted HAR (its placeholders become required inputs).
-    return { har: await this.redactedHar(rec.id), actions: rec.actions };
+  /** The stored (redacted) HAR of a recording, gzip-compressed as stored. */
+  async redactedHarGzip(id: string): Promise<Buffer> {
+    const gz = await this.o.store.getBlobGzip(`har:${id}`);
+    if (!gz) throw new AppError('not_found', `recording ${id} has no HAR`);
+    return gz;
+  }
+
+  /** The raw capture to learn again from, as stored sealed (`{har, actions}`) when kept, else the redacted HAR
+   * and the recording's actions (its placeholders become required inputs); decompressed and opened by whoever learns. */
+  async storedCapture(rec: Recording): Promise<StoredCapture> {
+    const sealed = await this.o.store.getBlobGzip(`har-sealed:${rec.id}`);
+    if (sealed) return { gz: sealed, sealed: true };
+    return { gz: await this.redactedHarGzip(rec.id), sealed: false, actions: rec.actions };
   }
 
   /** A workflow learned again becomes the recording's own. */

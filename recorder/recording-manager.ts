@@ -5,11 +5,12 @@ import { AppError, isAppError, newId, toPublicError } from '../core/index.js';
 import type { Action, HARFile, Logger, Recording, Workflow } from '../core/index.js';
 import { ActionCapture } from './action-capture.js';
 import { ingestUpload, type UploadOptions } from './har-upload.js';
-import { learn, type TargetSpec } from './learner/index.js';
+import type { TargetSpec } from './learner/index.js';
 import { parseActions } from './parse-actions.js';
 import { redactActions } from './redact-har.js';
 import { recorderMetrics, type RecorderMetrics } from './recorder-metrics.js';
 import { RecordingArchive } from './recording-archive.js';
+import { CaptureReader, type CaptureThreads, type RecordedRequest } from './capture-reader.js';
 import { RecordingCloser } from './recording-closer.js';
 import { RecordingGuard } from './recording-guard.js';
 import { RecordingLiveness } from './recording-liveness.js';
@@ -34,6 +35,7 @@ export class RecordingManager {
   private readonly liveness: RecordingLiveness;
   private readonly guard: RecordingGuard;
   private readonly archive: RecordingArchive;
+  private readonly captures: CaptureReader;
   private readonly closer: RecordingCloser;
   private starting = 0;
   private closing = false;
@@ -42,6 +44,7 @@ export class RecordingManager {
     this.o = resolveManagerOptions(opts);
     this.log = opts.logger.child({ module: 'recorder' });
     this.archive = new RecordingArchive({ store: opts.store, secretBox: opts.secretBox, logger: this.log });
+    this.captures = new CaptureReader(this.archive, opts.secretBox);
     this.guard = new RecordingGuard(this.o.policy, () => this.metrics.refused.inc(), this.log);
     this.liveness = new RecordingLiveness({ store: opts.store, logger: this.log, livenessMs: this.o.livenessMs });
     this.metrics = recorderMetrics(opts.registry);
@@ -168,9 +171,7 @@ export class RecordingManager {
 
   /** The stored (redacted) HAR of a stopped recording. */
   async getHar(id: string): Promise<HARFile> {
-    const rec = await this.get(id);
-    if (rec.status === 'recording') throw new AppError('recording_not_active', `recording ${id} is still open: its HAR is written when it stops`);
-    return this.archive.redactedHar(id);
+    return this.archive.redactedHar((await this.stopped(id)).id);
   }
 
   /**
@@ -262,31 +263,34 @@ export class RecordingManager {
   }
 
   /**
-   * Learns a recording again with a target the caller names (any recorded request, not only the
-   * steps kept the first time). With `workflowId`, the result carries that id for the caller to
-   * store in place of the old one; otherwise a new workflow is stored. learn_failed lists the requests it could name.
+   * Learns a recording again with a target the caller names (any recorded request, not only the steps kept the first
+   * time; see CaptureReader.relearn). learn_failed lists the requests it could name.
    */
   async relearn(recordingId: string, target: TargetSpec, opts: { workflowId?: string; name?: string } = {}): Promise<Workflow> {
-    const rec = await this.get(recordingId);
-    if (rec.status === 'recording') throw new AppError('recording_not_active', `recording ${recordingId} is still open: stop it first`);
-    const { har, actions } = await this.archive.capture(rec);
-    const workflow = learn(har, { actions, target, recordingId, name: opts.name, ...(opts.workflowId ? { id: opts.workflowId } : {}), sealSecret: (plain) => this.o.secretBox.seal(plain) });
-    // A workflow learned in place of another is stored by the caller (PATCH: one update, as any edit).
-    if (!opts.workflowId) await this.archive.storeRelearned(rec, workflow);
+    const workflow = await this.captures.relearn(await this.stopped(recordingId, 'stop it first'), target, opts);
     this.log.info('recording learned again', { recordingId, workflowId: workflow.id, steps: workflow.steps.length });
     return workflow;
   }
 
   /** The requests a recording holds, as a target can name them (entry index, method, URL, status). */
-  async requests(recordingId: string): Promise<Array<{ entry: number; method: string; url: string; status: number; mimeType: string }>> {
-    const har = await this.getHar(recordingId);
-    return (har.log.entries ?? []).map((e, entry) => ({
-      entry,
-      method: String(e.request?.method ?? ''),
-      url: String(e.request?.url ?? ''),
-      status: Number(e.response?.status ?? 0),
-      mimeType: String(e.response?.content?.mimeType ?? ''),
-    }));
+  async requests(id: string): Promise<RecordedRequest[]> {
+    return this.captures.requests((await this.stopped(id)).id);
+  }
+
+  /** The stored (redacted) HAR of a stopped recording, gzip-compressed as stored. */
+  async harGzip(id: string): Promise<Buffer> {
+    return this.captures.harGzip((await this.stopped(id)).id);
+  }
+
+  /** Learning again and listing requests go to these threads (an IngestPool) from now on. */
+  useThreads(threads: CaptureThreads): void {
+    this.captures.useThreads(threads);
+  }
+
+  private async stopped(id: string, hint = 'its HAR is written when it stops'): Promise<Recording> {
+    const rec = await this.get(id);
+    if (rec.status === 'recording') throw new AppError('recording_not_active', `recording ${id} is still open: ${hint}`);
+    return rec;
   }
 
   private snapshot(s: Session): Recording {

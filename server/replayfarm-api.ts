@@ -49,6 +49,8 @@ export async function buildApi(i: ApiInputs): Promise<{ app: Express; ingest: In
       harLimitBytes: c.harLimitBytes,
       threads: c.harIngestThreads,
     });
+  // learning a recording again and listing its requests parse it on the same threads as uploads
+  recordings.useThreads(ingest);
   const sweeper = new WorkflowSweeper({ store, queue, logger: i.logger, sweepForMs: c.runDeadlineMs + 60_000 });
   const sessions = new ConsoleSessions(c.apiKeys, i.clock);
   const events = new RunEvents({ store, queue, logger: i.logger });

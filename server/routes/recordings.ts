@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { Router } from 'express';
 import { AppError, type Config, type Recording, type RedisStore } from '../../core/index.js';
 import { parseActions, parseTarget, type IngestPool, type RecordingManager, type TargetSpec } from '../../recorder/index.js';
@@ -5,6 +7,8 @@ import { readRawBody } from '../read-body.js';
 import { createAjv, schemaProblems } from '../../core/index.js';
 import { bodyChecker, idOf, pagination } from '../validate.js';
 import { ActionsBody, LearnBody, StartRecordingBody, TargetSchema } from '../schemas/index.js';
+
+const gunzipAsync = promisify(gunzip);
 
 export interface RecordingRouteDeps {
   config: Config;
@@ -61,7 +65,16 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
   });
 
   r.get('/recordings/:id/har', recordingId, async (req, res) => {
-    res.json(await deps.recordings.getHar(req.params.id));
+    // Sent as stored (gzip) to a client that takes it, else decompressed off this thread: never parsed here.
+    const gz = await deps.recordings.harGzip(req.params.id);
+    res.setHeader('Vary', 'Accept-Encoding');
+    res.type('application/json');
+    if (req.acceptsEncodings('gzip') === 'gzip') {
+      res.setHeader('Content-Encoding', 'gzip');
+      res.send(gz);
+      return;
+    }
+    res.send(await gunzipAsync(gz));
   });
 
   r.post('/recordings/:id/actions', recordingId, async (req, res) => {

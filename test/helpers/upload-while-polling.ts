@@ -9,8 +9,6 @@ export interface UploadWhilePolling {
 }
 
 export interface PollingOptions {
-  /** Query string for POST /v1/hars (without `?`). */
-  query: string;
   /** How often /healthz is asked, in ms. */
   everyMs?: number;
   /** Polling before the upload starts, in ms. */
@@ -19,13 +17,26 @@ export interface PollingOptions {
   trailMs?: number;
 }
 
+/** POSTs `body` to /v1/hars (see requestWhilePolling). */
+export function uploadWhilePolling(base: string, body: Buffer, opts: PollingOptions & { query: string }): Promise<UploadWhilePolling> {
+  return requestWhilePolling(base, { method: 'POST', path: `/v1/hars?${opts.query}`, body, contentType: 'application/json' }, opts);
+}
+
+export interface PolledRequest {
+  method: string;
+  /** Path and query, e.g. `/v1/recordings/rec_…/har`. */
+  path: string;
+  body?: Buffer;
+  contentType?: string;
+}
+
 /**
- * POSTs `body` to /v1/hars from a worker thread while another loop there polls GET /healthz: the
+ * Sends one request from a worker thread while another loop there polls GET /healthz: the
  * client's own work never runs on the server's event loop, and a blocked server loop shows as slow
  * answers, not as polls that were never sent.
  */
-export async function uploadWhilePolling(base: string, body: Buffer, opts: PollingOptions): Promise<UploadWhilePolling> {
-  const { query, everyMs = 20, leadMs = 200, trailMs = 100 } = opts;
+export async function requestWhilePolling(base: string, req: PolledRequest, opts: PollingOptions = {}): Promise<UploadWhilePolling> {
+  const { everyMs = 20, leadMs = 200, trailMs = 100 } = opts;
   const code = `
     const { parentPort, workerData: w } = require('node:worker_threads');
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -41,7 +52,7 @@ export async function uploadWhilePolling(base: string, body: Buffer, opts: Polli
     (async () => {
       await sleep(w.leadMs);
       const t0 = performance.now();
-      const res = await fetch(w.base + '/v1/hars?' + w.query, { method: 'POST', headers: { 'content-type': 'application/json' }, body: w.body });
+      const res = await fetch(w.base + w.path, { method: w.method, headers: w.contentType ? { 'content-type': w.contentType } : {}, body: w.body });
       const text = await res.text();
       const seconds = (performance.now() - t0) / 1000;
       await sleep(w.trailMs);
@@ -49,9 +60,10 @@ export async function uploadWhilePolling(base: string, body: Buffer, opts: Polli
       await poller;
       parentPort.postMessage({ status: res.status, text, seconds, lat });
     })();`;
-  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  const workerData = { base, body: bytes, query, everyMs, leadMs, trailMs };
-  const w = new Worker(code, { eval: true, execArgv: [], workerData, transferList: [bytes.buffer as ArrayBuffer] });
+  const body = req.body;
+  const bytes = body ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : undefined;
+  const workerData = { base, body: bytes, method: req.method, path: req.path, contentType: req.contentType, everyMs, leadMs, trailMs };
+  const w = new Worker(code, { eval: true, execArgv: [], workerData, transferList: bytes ? [bytes.buffer as ArrayBuffer] : [] });
   try {
     return await new Promise<UploadWhilePolling>((resolve, reject) => {
       w.once('message', resolve);

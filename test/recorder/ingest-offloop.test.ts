@@ -1,7 +1,9 @@
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { Recording, Workflow } from '../../core/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { uploadWhilePolling } from '../helpers/upload-while-polling.js';
+import { requestWhilePolling, uploadWhilePolling } from '../helpers/upload-while-polling.js';
 import { formPost, har, html, json, jsonPost, ORIGIN, type Ex } from './learner-har-builder.js';
 
 /**
@@ -33,6 +35,8 @@ async function upload(app: TestApp, body: Buffer, query = 'name=big') {
 describe('HAR uploads are processed off the event loop', function () {
   this.timeout(120_000);
   let app: TestApp;
+  /** The big HAR's recording, once uploaded. */
+  let big: Recording | undefined;
   before(async () => {
     app = await startTestApp({ harLimitBytes: 50 * 1024 * 1024 });
   });
@@ -50,11 +54,63 @@ describe('HAR uploads are processed off the event loop', function () {
     process.stderr.write(`      ${mb.toFixed(1)} MB upload: ${seconds.toFixed(2)} s; /healthz during it: ${lat.length} polls, p99 ${p99(lat).toFixed(1)} ms, max ${max.toFixed(1)} ms\n`);
     expect(up.status, up.text.slice(0, 300)).to.equal(201);
     expect(up.json.recording).to.include({ source: 'har', status: 'stopped', entryCount: 5703 });
+    big = up.json.recording as Recording;
     const wf = up.json.workflow as Workflow;
     expect(wf.steps.length).to.be.greaterThan(0);
     expect(JSON.stringify(wf.steps)).to.include('/api/orders');
     expect(lat.length).to.be.greaterThan(10);
     expect(max, `slowest /healthz during the upload (ms); all: ${lat.map((x) => x.toFixed(0)).join(' ')}`).to.be.lessThan(500);
+  });
+
+  it('learns the big recording again, lists its requests and serves its HAR without holding /healthz up', async () => {
+    expect(big, 'the upload test ran first').to.not.equal(undefined);
+    const slowest = (lat: number[]) => `slowest /healthz (ms); all: ${lat.map((x) => x.toFixed(0)).join(' ')}`;
+    // Parsed on this thread, each of these held the loop for 0.5 to 3 s with a HAR this size.
+    const learned = await requestWhilePolling(app.url, { method: 'POST', path: `/v1/recordings/${big!.id}/learn`, body: Buffer.from(JSON.stringify({ target: 'GET /api/items' })), contentType: 'application/json' });
+    expect(learned.status, learned.text.slice(0, 300)).to.equal(201);
+    const wf = JSON.parse(learned.text).workflow as Workflow;
+    expect(wf.recordingId).to.equal(big!.id);
+    expect(JSON.stringify(wf.steps)).to.include('/api/items');
+    expect(Math.max(...learned.lat), slowest(learned.lat)).to.be.lessThan(250);
+
+    const listed = await requestWhilePolling(app.url, { method: 'GET', path: `/v1/recordings/${big!.id}/requests` });
+    expect(listed.status, listed.text.slice(0, 300)).to.equal(200);
+    const requests = JSON.parse(listed.text).requests as Array<{ entry: number; method: string; url: string }>;
+    expect(requests).to.have.length(5703);
+    expect(requests[5702]).to.include({ entry: 5702, method: 'POST', url: `${ORIGIN}/api/orders` });
+    expect(Math.max(...listed.lat), slowest(listed.lat)).to.be.lessThan(250);
+
+    const served = await requestWhilePolling(app.url, { method: 'GET', path: `/v1/recordings/${big!.id}/har` });
+    expect(served.status).to.equal(200);
+    expect(served.text).not.to.include('correct horse battery');
+    expect(JSON.parse(served.text).log.entries).to.have.length(5703);
+    expect(Math.max(...served.lat), slowest(served.lat)).to.be.lessThan(250);
+  });
+
+  it('serves a HAR gzip-compressed as stored to a client that takes gzip, and plain JSON to one that does not', async () => {
+    const up = await upload(app, bigHar(3, 2), 'name=encodings');
+    expect(up.status, up.text.slice(0, 300)).to.equal(201);
+    const id = (up.json.recording as Recording).id;
+    const get = (encoding: string) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        httpGet(`${app.url}/v1/recordings/${id}/har`, { headers: { 'accept-encoding': encoding } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        }).on('error', reject);
+      });
+    const gz = await get('gzip, deflate');
+    expect(gz.headers['content-encoding']).to.equal('gzip');
+    expect(gz.headers['content-type']).to.match(/^application\/json/);
+    expect(gz.headers.vary).to.match(/Accept-Encoding/i);
+    const plain = await get('identity');
+    expect(plain.headers['content-encoding']).to.equal(undefined);
+    expect(plain.headers['content-type']).to.match(/^application\/json/);
+    expect(gunzipSync(gz.body).equals(plain.body)).to.equal(true);
+    expect(JSON.parse(plain.body.toString('utf8')).log.entries).to.have.length(6);
+    const missing = await fetch(`${app.url}/v1/recordings/rec_00000000000000000000/har`);
+    expect(missing.status).to.equal(404);
+    expect((await missing.json()).error.code).to.equal('not_found');
   });
 
   it('stores what the worker made: the HAR redacted, and a sealed copy that learning again can open', async () => {
