@@ -4,7 +4,7 @@
  * - an Express POST with express.json() and a handler that answers at once, sent by the same kind
  *   of keep-alive undici Pool the bench's caller uses;
  * - a bull job with a processor that returns at once, from add() to the queue's 'completed' event
- *   (a queue of its own, on the same Redis, through replayer/queue's BullConnection settings).
+ *   (a plain bull queue of its own, on the same Redis, as bull's README makes one).
  * A run through the API cannot cost less than one of each, one after the other, on top of the run.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,8 +12,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Pool } from 'undici';
-import type Bull from 'bull';
-import { BullConnection } from '../../replayer/queue/bull-connection.js';
+import Bull from 'bull';
 import { drive } from './drive.js';
 import { quantile } from './stats.js';
 
@@ -30,9 +29,8 @@ export interface Floor {
 }
 
 export async function startFloor(redisUrl: string, warmup: number): Promise<Floor> {
-  const prefix = `rf-floor-${randomBytes(4).toString('hex')}:`;
-  const bull = new BullConnection({ redisUrl, prefix });
-  const queue: Bull.Queue = bull.queue;
+  const prefix = `rf-floor-${randomBytes(4).toString('hex')}`;
+  const queue = new Bull('floor', redisUrl, { prefix });
   const done = new Map<string, () => void>();
   queue.on('completed', (job: Bull.Job) => done.get(String(job.id))?.());
   void queue.process(64, async () => ({ ok: true }));
@@ -79,7 +77,7 @@ export async function startFloor(redisUrl: string, warmup: number): Promise<Floo
       server.closeAllConnections();
       server.close();
       await queue.obliterate({ force: true }).catch(() => {});
-      await bull.close(true);
+      await queue.close(true);
     },
   };
 }
