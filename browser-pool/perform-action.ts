@@ -24,8 +24,20 @@ function reason(err: unknown, secretValues: Array<string | undefined>): string {
 }
 
 /**
+ * The element an action is for: the one visible match of `selector`. Playwright's locators are
+ * strict, so several visible matches fail the action instead of acting on the first of them (a
+ * selector that named one element when it was recorded and now names several, say a "Delete"
+ * button per row, must not pick one silently); hidden duplicates (a menu kept for another screen
+ * size) do not count.
+ */
+function theOne(page: Page, selector: string) {
+  return page.locator(selector).filter({ visible: true });
+}
+
+/**
  * Executes one recorded or scripted action in a page. Selectors are Playwright selector strings
- * (CSS, `role=button[name="Log in"]`, `text=…`); the first match is used. `opts.value`
+ * (CSS, `role=button[name="Log in"]`, `text=…`); the action needs exactly one visible match
+ * (several fail it, see theOne), a waitFor any visible one. `opts.value`
  * overrides the recorded value of fill/select (a run's input). Errors: AppError('invalid_action')
  * for a malformed action, AppError('action_failed') naming the type and selector/URL (never the
  * value) when the page does not cooperate.
@@ -42,30 +54,30 @@ export async function performAction(page: Page, action: Action, opts: { timeoutM
     }
     case 'click': {
       const selector = need(action, 'selector');
-      run = () => page.locator(selector).first().click({ timeout });
+      run = () => theOne(page, selector).click({ timeout });
       break;
     }
     case 'fill': {
       const selector = need(action, 'selector');
-      run = () => page.locator(selector).first().fill(value ?? '', { timeout });
+      run = () => theOne(page, selector).fill(value ?? '', { timeout });
       break;
     }
     case 'press': {
       const selector = need(action, 'selector');
       const key = need(action, 'key');
-      run = () => page.locator(selector).first().press(key, { timeout });
+      run = () => theOne(page, selector).press(key, { timeout });
       break;
     }
     case 'select': {
       const selector = need(action, 'selector');
       if (value === undefined) throw new AppError('invalid_action', 'select action needs a value');
-      run = () => page.locator(selector).first().selectOption(value, { timeout });
+      run = () => theOne(page, selector).selectOption(value, { timeout });
       break;
     }
     case 'waitFor': {
       if (action.selector) {
         const selector = action.selector;
-        run = () => page.locator(selector).first().waitFor({ timeout });
+        run = () => page.locator(selector).filter({ visible: true }).first().waitFor({ timeout });
       } else if (action.url) {
         const url = action.url;
         run = () => page.waitForURL(url, { timeout });
@@ -80,6 +92,12 @@ export async function performAction(page: Page, action: Action, opts: { timeoutM
   try {
     await run();
   } catch (err) {
+    if (action.selector && /strict mode violation/.test(String((err as Error)?.message))) {
+      const n = await theOne(page, action.selector).count().catch(() => undefined);
+      throw new AppError('action_failed', `${action.type} on ${target(action)} failed: it matches ${n ?? 'several'} visible elements now, not one; nothing was done (no guess at which was meant)`, {
+        details: [{ path: 'selector', message: `matches ${n ?? 'several'} visible elements`, selector: action.selector, matches: n }],
+      });
+    }
     const typed = action.type === 'fill' || action.type === 'select';
     // A typed value may be a secret: keep Playwright's error (which may echo it) out of the cause.
     throw new AppError('action_failed', `${action.type} on ${target(action)} failed: ${reason(err, typed ? [value] : [])}`, { ...typed ? undefined : { cause: err } });

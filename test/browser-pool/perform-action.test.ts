@@ -57,6 +57,35 @@ describe('browser-pool: performAction', function () {
     expect((nav as AppError).message).to.include('goto').and.include('http://127.0.0.1:1/nothing');
   });
 
+  it('refuses a selector that matches several visible elements instead of acting on the first; hidden duplicates do not count', async () => {
+    const rows = (hidden: boolean) => `<ul>
+      <li>Invoice A <button onclick="window.deleted = 'A'">Delete</button></li>
+      <li${hidden ? ' style="display:none"' : ''}>Invoice B <button onclick="window.deleted = 'B'">Delete</button></li>
+    </ul><input name="q" style="display:none"><input name="q">`;
+    // a page of its own: the one before may still be showing a failed navigation's error page
+    const page = await lease.context.newPage();
+    await page.setContent(rows(false));
+    const click = await performAction(page, { type: 'click', selector: 'role=button[name="Delete"]' }, { timeoutMs: 2_000 }).then(() => undefined, (e: unknown) => e);
+    expect(click).to.be.instanceOf(AppError).with.property('code', 'action_failed');
+    expect((click as AppError).message).to.include('matches 2 visible elements').and.include('nothing was done');
+    expect((click as AppError).details?.[0]).to.include({ path: 'selector', matches: 2 });
+    expect(await page.evaluate(() => (window as unknown as { deleted?: string }).deleted)).to.equal(undefined);
+
+    // The same page with the second row hidden: the one visible match is the one meant.
+    await page.setContent(rows(true));
+    await performAction(page, { type: 'click', selector: 'role=button[name="Delete"]' }, { timeoutMs: 2_000 });
+    expect(await page.evaluate(() => (window as unknown as { deleted?: string }).deleted)).to.equal('A');
+    // A hidden input before the visible one: filled is the visible one.
+    await performAction(page, { type: 'fill', selector: 'input[name=q]', value: 'x' }, { timeoutMs: 2_000 });
+    expect(await page.locator('input[name=q]').nth(1).inputValue()).to.equal('x');
+    expect(await page.locator('input[name=q]').nth(0).inputValue()).to.equal('');
+
+    // waitFor is satisfied by any visible match, even after a hidden first one.
+    await page.setContent('<p class="m" style="display:none">a</p><p class="m">b</p>');
+    await performAction(page, { type: 'waitFor', selector: '.m' }, { timeoutMs: 2_000 });
+    await page.close();
+  });
+
   it('rejects malformed actions with invalid_action', async () => {
     const err = await performAction(page, { type: 'click' }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(AppError).with.property('code', 'invalid_action');
