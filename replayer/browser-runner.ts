@@ -7,7 +7,7 @@ import { compileWorkflow } from './compiled-workflow.js';
 import { outcomeOf, toHttpResponse } from './browser-response.js';
 import type { HttpResponse } from './http-client.js';
 import { loginActionCount } from './login-actions.js';
-import type { ReplayMetrics } from './replay-metrics.js';
+import { refusalReason, type ReplayMetrics } from './replay-metrics.js';
 import { knownParts, requestMatcher, type Matcher } from './request-matcher.js';
 import type { RunInputs } from './run-inputs.js';
 import { stringify } from './variable-scope.js';
@@ -212,7 +212,10 @@ export class BrowserRunner {
     return {
       policy: this.o.policy,
       allow: (host, port) => (allowed.has(`${host}:${port}`) ? undefined : `${host}:${port} is not one of the workflow's origins`),
-      onRefused: (host, port, why) => this.o.logger.info('browser connection refused', { host, port, reason: why }),
+      onRefused: (host, port, why) => {
+        this.o.metrics.egressRefused.inc({ mode: 'browser', reason: refusalReason(why) });
+        this.o.logger.info('browser connection refused', { host, port, reason: why });
+      },
     };
   }
 

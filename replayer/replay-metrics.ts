@@ -107,6 +107,12 @@ function create(registry: Registry) {
       return child;
     },
     /** runs bound to (mode, status) and batched (made once per pair). */
+    /** Requests refused before they left (see refusalReason); http: the one that stopped a run, browser: each refused connection. */
+    egressRefused: counter(registry, {
+      name: 'replayfarm_replay_egress_refused_total',
+      help: 'Requests of replays refused before they left, by mode and reason: origin (not one of the workflow\'s origins) or address (the address policy)',
+      labelNames: ['mode', 'reason'] as const,
+    }),
     /** Drift that sent a run to the browser, by workflow and the step that showed it. */
     drift: counter(registry, { name: 'replayfarm_replay_drift_total', help: 'Steps whose answer showed the site changed (the run fell back to the browser), by workflow and step', labelNames: ['workflow', 'step'] as const }),
     /** workflowRuns bound to a workflow and mode, batched. */
@@ -137,3 +143,8 @@ function create(registry: Registry) {
 }
 
 export type ReplayMetrics = ReturnType<typeof replayMetrics>;
+
+/** The reason label of a refusal, from its message (the HTTP client's and the browser's egress rules say the same). */
+export function refusalReason(message: string): 'origin' | 'address' {
+  return /not one of the workflow's origins/.test(message) ? 'origin' : 'address';
+}

@@ -9,7 +9,7 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow.js';
 import { HttpClient } from './http-client.js';
 import { isDrift, StepFailure } from './step-failure.js';
-import { replayMetrics, type ReplayMetrics } from './replay-metrics.js';
+import { refusalReason, replayMetrics, type ReplayMetrics } from './replay-metrics.js';
 import { RunLog } from './run-log.js';
 import { RunAbort } from './run-abort.js';
 import { RunInputs, validateInputs } from './run-inputs.js';
@@ -124,6 +124,8 @@ export class Replayer {
     }
     result.durationMs = Math.round(performance.now() - started);
     this.metrics.runsBy(result.mode, result.status).inc();
+    // a browser run's refusals are counted per connection by its egress rules (BrowserRunner)
+    if (result.mode === 'http' && result.error?.code === 'target_forbidden') this.metrics.egressRefused.inc({ mode: 'http', reason: refusalReason(result.error.message) });
     if (wf?.id) this.metrics.workflowRunsBy(wf.id, result.mode, result.mode === 'browser' || result.fallback?.browser === true).inc();
     this.metrics.runDurationBy(result.mode).observe(result.durationMs / 1000);
     return result;

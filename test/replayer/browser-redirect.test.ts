@@ -66,6 +66,8 @@ describe('replayer: a browser-mode run never follows a redirect out of the workf
     expect(outside.connections(), 'connections to the origin outside the workflow').to.equal(0);
     expect(run.status).to.equal('failed');
     expect(JSON.stringify(run)).not.to.contain(outside.marker);
+    const metrics = await env.registry.metrics();
+    expect(Number(/replayfarm_replay_egress_refused_total\{mode="browser",reason="origin"\} (\d+)/.exec(metrics)?.[1] ?? 0), 'refused browser connections counted').to.be.at.least(1);
   });
 
   it('a redirect within the workflow\'s origins is followed through the proxy and the run succeeds', async () => {

@@ -273,6 +273,9 @@ describe('replayer against the fixture site (hand-written workflow)', function (
       expect(value(new RegExp(`replayfarm_replay_circuit_state\\{origin="${site.url.replace(/[.]/g, '\\.')}"\\} (\\d+)`))).to.equal(2);
       expect(text).to.match(/replayfarm_replay_step_duration_seconds_count\{mode="http"\} \d+/);
       expect(text).to.match(/replayfarm_replay_run_duration_seconds_count\{mode="http"\} \d+/);
+      // the safety tests above: metadata and loopback refused by the policy, a step outside the origins
+      expect(value(/replayfarm_replay_egress_refused_total\{mode="http",reason="address"\} (\d+)/)).to.be.at.least(3);
+      expect(value(/replayfarm_replay_egress_refused_total\{mode="http",reason="origin"\} (\d+)/)).to.be.at.least(1);
     });
   });
 
