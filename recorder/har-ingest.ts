@@ -80,12 +80,12 @@ function parse(text: string): Record<string, unknown> {
   const shape = (path: string, message: string) => new AppError('invalid_har', `HAR is invalid: ${path} ${message}`, { details: [{ path, message }] });
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObj(data)) throw shape('', `should be an object with a "log" property, got ${kind(data)}`);
-  if (!isObj(data.log)) throw shape('.log', `should be an object, got ${kind(data.log)}`);
-  if (!Array.isArray(data.log.entries)) throw shape('.log.entries', `should be an array, got ${kind(data.log.entries)}`);
+  if (!isObj(data.log)) throw shape('log', `should be an object, got ${kind(data.log)}`);
+  if (!Array.isArray(data.log.entries)) throw shape('log.entries', `should be an array, got ${kind(data.log.entries)}`);
   const bad = data.log.entries.findIndex((e) => !isObj(e) || !isObj(e.request) || !isObj(e.response));
   if (bad >= 0) {
     const e = data.log.entries[bad];
-    const path = `.log.entries[${bad}]`;
+    const path = `log.entries[${bad}]`;
     if (!isObj(e)) throw shape(path, `should be an object, got ${kind(e)}`);
     throw shape(`${path}.${isObj(e.request) ? 'response' : 'request'}`, 'should be an object');
   }
@@ -109,13 +109,14 @@ async function validate(data: unknown): Promise<void> {
   }
 }
 
-/** ajv errors → `{path, message}`; the oneOf summaries that only repeat their branches are left out. */
+/** ajv errors → `{path, message}` (paths as the rest of the API writes them); the oneOf summaries that only repeat their branches are left out. */
 export function toDetails(errors: HarAjvError[]): ErrorDetail[] {
   const specific = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
   const seen = new Set<string>();
   const out: ErrorDetail[] = [];
   for (const e of specific.length ? specific : errors) {
-    const path = e.dataPath || '';
+    // ajv 6 paths start with a dot (`.log.entries[3]`); the API's read `log.entries[3]`
+    const path = (e.dataPath || '').replace(/^\./, '');
     const message = e.message ?? e.keyword;
     const key = `${path} ${message}`;
     if (seen.has(key)) continue;

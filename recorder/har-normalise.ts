@@ -37,20 +37,20 @@ export function normaliseHar(har: Obj): string[] {
   const log = har.log as Obj;
   if (typeof log.version !== 'string') {
     log.version = '1.2';
-    notes.add('log.version missing: set to "1.2"', '.log.version');
+    notes.add('log.version missing: set to "1.2"', 'log.version');
   }
   if (!isObj(log.creator)) {
     log.creator = { name: 'unknown', version: '' };
-    notes.add('log.creator missing: set to "unknown"', '.log.creator');
+    notes.add('log.creator missing: set to "unknown"', 'log.creator');
   } else {
-    fillString(log.creator, 'name', '.log.creator', notes, 'unknown');
-    fillString(log.creator, 'version', '.log.creator', notes);
+    fillString(log.creator, 'name', 'log.creator', notes, 'unknown');
+    fillString(log.creator, 'version', 'log.creator', notes);
   }
-  if (isObj(log.browser)) fillString(log.browser, 'version', '.log.browser', notes);
+  if (isObj(log.browser)) fillString(log.browser, 'version', 'log.browser', notes);
   if (Array.isArray(log.pages)) {
     log.pages.forEach((p, i) => {
       if (!isObj(p)) return;
-      const at = `.log.pages[${i}]`;
+      const at = `log.pages[${i}]`;
       if (!isObj(p.pageTimings)) {
         p.pageTimings = {};
         notes.add('page without pageTimings: set to {}', at);
@@ -59,7 +59,7 @@ export function normaliseHar(har: Obj): string[] {
     });
   }
   (log.entries as unknown[]).forEach((e, i) => {
-    if (isObj(e)) normaliseEntry(e, `.log.entries[${i}]`, notes);
+    if (isObj(e)) normaliseEntry(e, `log.entries[${i}]`, notes);
   });
   return notes.list();
 }

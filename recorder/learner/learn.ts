@@ -80,7 +80,7 @@ function mainSites(chains: Chain[], hard: Analysis['hard'], target?: TargetSpec)
  */
 export function learn(har: HARFile, opts: LearnOptions): Workflow {
   if (typeof opts?.sealSecret !== 'function') throw new AppError('invalid_request', 'learn() needs opts.sealSecret to seal secret defaults');
-  if (!Array.isArray((har as { log?: { entries?: unknown } } | undefined)?.log?.entries)) throw new AppError('invalid_har', 'Not a HAR: log.entries is missing', { details: [{ path: '.log.entries', message: 'must be an array' }] });
+  if (!Array.isArray((har as { log?: { entries?: unknown } } | undefined)?.log?.entries)) throw new AppError('invalid_har', 'Not a HAR: log.entries is missing', { details: [{ path: 'log.entries', message: 'must be an array' }] });
   const chains = buildChains(readExchanges(har));
   const sw = serviceWorkerDuplicates(chains);
   const hard = chains.map((c) => hardNoise(c, sw));

@@ -76,9 +76,9 @@ describe('core/logger', () => {
 
 describe('core/errors', () => {
   it('AppError carries code and status; unknown errors expose nothing', () => {
-    const e = new AppError('invalid_har', 'bad', { details: [{ path: '.log', message: 'x' }] });
+    const e = new AppError('invalid_har', 'bad', { details: [{ path: 'log', message: 'x' }] });
     expect(e.statusCode).to.equal(400);
-    expect(toPublicError(e)).to.deep.equal({ code: 'invalid_har', message: 'bad', details: [{ path: '.log', message: 'x' }] });
+    expect(toPublicError(e)).to.deep.equal({ code: 'invalid_har', message: 'bad', details: [{ path: 'log', message: 'x' }] });
     expect(toPublicError(new Error('secret db password in message'))).to.deep.equal({ code: 'internal', message: 'Internal error' });
   });
 });
