@@ -40,9 +40,13 @@ export function resolveExecutable(configured?: string): string {
   throw new AppError('browser_not_found', `Chromium not found (tried ${tried.join(', ')}): ${INSTALL_HINT}`, { details: tried.map((p) => ({ message: 'path tried', path: p })) });
 }
 
-/** Flags every browser of ours needs on this machine (no internet, often root, small /dev/shm). */
+/**
+ * Flags every browser of ours needs on this machine (no internet, often root, small /dev/shm).
+ * WebRTC may send UDP only through the proxy, which carries none: without the flag a page's
+ * RTCPeerConnection sends STUN packets to any address it names, past the egress proxy.
+ */
 export function chromiumArgs(): string[] {
-  const args = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+  const args = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--webrtc-ip-handling-policy=disable_non_proxied_udp'];
   // Chromium refuses to start as root with its sandbox on.
   if (process.getuid?.() === 0) args.unshift('--no-sandbox');
   return args;

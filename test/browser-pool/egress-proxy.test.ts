@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { expect } from 'chai';
 import { BrowserPool, EgressProxy, type EgressRules, type Lease } from '../../browser-pool/index.js';
 import { AddressPolicy } from '../../core/index.js';
@@ -134,6 +135,36 @@ describe('browser-pool: the egress proxy checks every connection of a lease', fu
     expect(error).to.match(/ERR_EMPTY_RESPONSE/);
     expect(r.list.map((x) => `${x.host}:${x.port}`)).to.deep.equal(['169.254.169.254:80']);
     expect(r.list[0]!.why).to.contain('link-local');
+  });
+
+  it('a page\'s WebRTC sends no UDP past the proxy: no STUN packet reaches the address it names, no candidate is gathered', async () => {
+    const udp = createSocket('udp4');
+    let packets = 0;
+    udp.on('message', () => packets++);
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    try {
+      const stun = `stun:127.0.0.1:${udp.address().port}`;
+      for (const egress of [refusals().rules(new AddressPolicy({ allowLoopback: true })), undefined]) {
+        const candidates = await withLease(egress, async (lease) => {
+          const page = await lease.context.newPage();
+          await page.setContent('<p>call</p>');
+          return page.evaluate(async (urls) => {
+            const pc = new RTCPeerConnection({ iceServers: [{ urls }] });
+            pc.createDataChannel('x');
+            const found: string[] = [];
+            pc.onicecandidate = (e) => void (e.candidate && found.push(e.candidate.candidate));
+            await pc.setLocalDescription(await pc.createOffer());
+            await new Promise((r) => setTimeout(r, 2000));
+            pc.close();
+            return found;
+          }, stun);
+        });
+        expect(candidates, egress ? 'with egress rules' : 'without').to.deep.equal([]);
+      }
+      expect(packets, 'STUN packets that reached the UDP server').to.equal(0);
+    } finally {
+      udp.close();
+    }
   });
 
   it('lets allowed traffic through: redirects, loopback names the policy allows, WebSockets, request bodies', async () => {
