@@ -49,6 +49,20 @@ class BatchedCounter {
   }
 }
 
+/** `make` called once per distinct arguments, its result kept (all dropped when `max` are held). */
+function memo<A extends string[], T>(make: (...args: A) => T, max = Infinity): (...args: A) => T {
+  const kept = new Map<string, T>();
+  return (...args) => {
+    const key = args.join(' ');
+    let v = kept.get(key);
+    if (v === undefined) {
+      if (kept.size >= max) kept.clear();
+      kept.set(key, (v = make(...args)));
+    }
+    return v;
+  };
+}
+
 const perRegistry = new WeakMap<Registry, ReturnType<typeof create>>();
 
 /** The replayer's metrics, registered (get-or-create) on the registry it was given; one set per registry. */
@@ -75,8 +89,6 @@ function create(registry: Registry) {
   };
   const runDuration = histogram(registry, { name: 'replayfarm_replay_run_duration_seconds', help: 'Duration of replay runs by final mode', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS, collect: flushAll });
   const stepDuration = histogram(registry, { name: 'replayfarm_replay_step_duration_seconds', help: 'Duration of one replay step (HTTP request with its redirects, or browser action) by mode', labelNames: ['mode'] as const, buckets: DURATION_BUCKETS, collect: flushAll });
-  const runChildren = new Map<string, Observer>();
-  const runCounters = new Map<string, { inc(): void }>();
   const runs = counter(registry, { name: 'replayfarm_replay_runs_total', help: 'Replay runs by the mode they ended in and their status', labelNames: ['mode', 'status'] as const, collect: flushAll });
   const workflowRuns = counter(registry, {
     name: 'replayfarm_workflow_runs_total',
@@ -84,29 +96,35 @@ function create(registry: Registry) {
     labelNames: ['workflow', 'mode', 'browser'] as const,
     collect: flushAll,
   });
-  const workflowCounters = new Map<string, { inc(): void }>();
   const sessionReuses = counter(registry, { name: 'replayfarm_replay_session_reuses_total', help: 'Runs that reused a stored session (login skipped)', collect: flushAll });
   const m = {
+    ...plainMetrics(registry),
     runs,
     runDuration,
     stepDuration,
     /** stepDuration of HTTP steps, bound once and batched for the hot path. */
     stepDurationHttp: bind(stepDuration.labels({ mode: 'http' })) as Observer,
-    fallbacks: counter(registry, { name: 'replayfarm_replay_fallbacks_total', help: 'Session repairs and browser fallbacks by reason', labelNames: ['reason'] as const }),
     /** Batched (see BatchedCounter). */
     sessionReuses: bindCounter(sessionReuses) as { inc(): void },
+    /** runDuration bound to a mode and batched (made once per mode). */
+    runDurationBy: memo((mode: string): Observer => bind(runDuration.labels({ mode }))),
+    /** workflowRuns bound to a workflow, mode and browser use ('true'/'false'), batched; bounded: the cache, not the metric. */
+    workflowRunsBy: memo((workflow: string, mode: string, browser: string): { inc(): void } => bindCounter(workflowRuns.labels({ workflow, mode, browser })), 10_000),
+    /** runs bound to (mode, status) and batched (made once per pair). */
+    runsBy: memo((mode: string, status: string): { inc(): void } => bindCounter(runs.labels({ mode, status }))),
+    setCircuit(origin: string, state: CircuitState): void {
+      m.circuit.set({ origin }, CIRCUIT_VALUE[state]);
+    },
+  };
+  return m;
+}
+
+/** The metrics counted as they happen (rare events: no batching). */
+function plainMetrics(registry: Registry) {
+  return {
+    fallbacks: counter(registry, { name: 'replayfarm_replay_fallbacks_total', help: 'Session repairs and browser fallbacks by reason', labelNames: ['reason'] as const }),
     retries: counter(registry, { name: 'replayfarm_replay_retries_total', help: 'Retried HTTP steps by cause', labelNames: ['reason'] as const }),
     circuit: gauge(registry, { name: 'replayfarm_replay_circuit_state', help: 'Circuit per target origin: 0 closed, 1 half-open, 2 open', labelNames: ['origin'] as const }),
-    /** runDuration bound to a mode and batched (made once per mode). */
-    runDurationBy(mode: string): Observer {
-      let child = runChildren.get(mode);
-      if (!child) {
-        child = bind(runDuration.labels({ mode }));
-        runChildren.set(mode, child);
-      }
-      return child;
-    },
-    /** runs bound to (mode, status) and batched (made once per pair). */
     /** Requests refused before they left (see refusalReason); http: the one that stopped a run, browser: each refused connection. */
     egressRefused: counter(registry, {
       name: 'replayfarm_replay_egress_refused_total',
@@ -115,31 +133,7 @@ function create(registry: Registry) {
     }),
     /** Drift that sent a run to the browser, by workflow and the step that showed it. */
     drift: counter(registry, { name: 'replayfarm_replay_drift_total', help: 'Steps whose answer showed the site changed (the run fell back to the browser), by workflow and step', labelNames: ['workflow', 'step'] as const }),
-    /** workflowRuns bound to a workflow and mode, batched. */
-    workflowRunsBy(workflow: string, mode: string, browser: boolean): { inc(): void } {
-      const key = `${workflow} ${mode} ${browser}`;
-      let child = workflowCounters.get(key);
-      if (!child) {
-        if (workflowCounters.size >= 10_000) workflowCounters.clear(); // bound the cache, not the metric
-        child = bindCounter(workflowRuns.labels({ workflow, mode, browser: String(browser) }));
-        workflowCounters.set(key, child);
-      }
-      return child;
-    },
-    runsBy(mode: string, status: string): { inc(): void } {
-      const key = `${mode} ${status}`;
-      let child = runCounters.get(key);
-      if (!child) {
-        child = bindCounter(runs.labels({ mode, status }));
-        runCounters.set(key, child);
-      }
-      return child;
-    },
-    setCircuit(origin: string, state: CircuitState): void {
-      m.circuit.set({ origin }, CIRCUIT_VALUE[state]);
-    },
   };
-  return m;
 }
 
 export type ReplayMetrics = ReturnType<typeof replayMetrics>;

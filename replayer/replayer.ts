@@ -126,7 +126,7 @@ export class Replayer {
     this.metrics.runsBy(result.mode, result.status).inc();
     // a browser run's refusals are counted per connection by its egress rules (BrowserRunner)
     if (result.mode === 'http' && result.error?.code === 'target_forbidden') this.metrics.egressRefused.inc({ mode: 'http', reason: refusalReason(result.error.message) });
-    if (wf?.id) this.metrics.workflowRunsBy(wf.id, result.mode, result.mode === 'browser' || result.fallback?.browser === true).inc();
+    if (wf?.id) this.metrics.workflowRunsBy(wf.id, result.mode, String(result.mode === 'browser' || result.fallback?.browser === true)).inc();
     this.metrics.runDurationBy(result.mode).observe(result.durationMs / 1000);
     return result;
   }
