@@ -34,6 +34,14 @@ function theOne(page: Page, selector: string) {
   return page.locator(selector).filter({ visible: true });
 }
 
+/** The error of an action whose selector matches several visible elements (Playwright's strict mode). */
+async function ambiguous(page: Page, action: Action, selector: string): Promise<AppError> {
+  const n = await theOne(page, selector).count().catch(() => undefined);
+  return new AppError('action_failed', `${action.type} on ${target(action)} failed: it matches ${n ?? 'several'} visible elements now, not one; nothing was done (no guess at which was meant)`, {
+    details: [{ path: 'selector', message: `matches ${n ?? 'several'} visible elements`, selector, matches: n }],
+  });
+}
+
 /**
  * Executes one recorded or scripted action in a page. Selectors are Playwright selector strings
  * (CSS, `role=button[name="Log in"]`, `text=…`); the action needs exactly one visible match
@@ -92,12 +100,7 @@ export async function performAction(page: Page, action: Action, opts: { timeoutM
   try {
     await run();
   } catch (err) {
-    if (action.selector && /strict mode violation/.test(String((err as Error)?.message))) {
-      const n = await theOne(page, action.selector).count().catch(() => undefined);
-      throw new AppError('action_failed', `${action.type} on ${target(action)} failed: it matches ${n ?? 'several'} visible elements now, not one; nothing was done (no guess at which was meant)`, {
-        details: [{ path: 'selector', message: `matches ${n ?? 'several'} visible elements`, selector: action.selector, matches: n }],
-      });
-    }
+    if (action.selector && /strict mode violation/.test(String((err as Error)?.message))) throw await ambiguous(page, action, action.selector);
     const typed = action.type === 'fill' || action.type === 'select';
     // A typed value may be a secret: keep Playwright's error (which may echo it) out of the cause.
     throw new AppError('action_failed', `${action.type} on ${target(action)} failed: ${reason(err, typed ? [value] : [])}`, { ...typed ? undefined : { cause: err } });
