@@ -105,7 +105,6 @@ export class IngestPool implements CaptureThreads {
   async ingest(body: Buffer, opts: IngestOptions = {}): Promise<RecordingResult> {
     const end = this.metrics.ingestSeconds.startTimer();
     try {
-      if (this.closing) throw new AppError('not_ready', 'the server is shutting down: upload the HAR again later', { retryAfter: 5 });
       const id = newId('rec');
       const bytes = movable(body);
       const task: IngestTask = { body: bytes, contentEncoding: opts.contentEncoding, limitBytes: this.o.harLimitBytes, name: opts.name, target: opts.target, recordingId: id };
@@ -137,7 +136,7 @@ export class IngestPool implements CaptureThreads {
 
   /** A stored capture learned again with another target, on a thread (CaptureThreads): `task.gz` is copied there, not shared. */
   async learnCapture(task: LearnTask): Promise<Workflow> {
-    const gz = movable(Buffer.from(task.gz.buffer, task.gz.byteOffset, task.gz.byteLength));
+    const gz = movable(task.gz);
     const out = await this.run<LearnOutcome>({ ...task, gz }, gz, 'learnCaptureInWorker', 'learn it again');
     if (!out.ok) throw new AppError(out.error.code, out.error.message, { details: out.error.details });
     return out.workflow;
@@ -145,7 +144,7 @@ export class IngestPool implements CaptureThreads {
 
   /** The requests of a stored HAR (gzip-compressed as stored), parsed on a thread (CaptureThreads). */
   listRequests(harGz: Uint8Array): Promise<RecordedRequest[]> {
-    const gz = movable(Buffer.from(harGz.buffer, harGz.byteOffset, harGz.byteLength));
+    const gz = movable(harGz);
     return this.run<RecordedRequest[]>({ harGz: gz }, gz, 'listRequestsInWorker', 'ask again');
   }
 
@@ -231,7 +230,7 @@ function keyMatches(box: SecretBox, key: Buffer): boolean {
 }
 
 /** The body as a view that owns its whole ArrayBuffer (copied only when it shares one, e.g. a small pooled Buffer). */
-function movable(body: Buffer): Uint8Array {
+function movable(body: Uint8Array): Uint8Array {
   if (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer) return body;
   return new Uint8Array(body);
 }
